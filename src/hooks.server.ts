@@ -1,0 +1,41 @@
+import type { Handle, ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { paraglideMiddleware } from '$lib/paraglide/server';
+import { getApp, startRuntime, stopRuntime } from '$lib/server/runtime';
+import { SESSION_COOKIE } from '$lib/server/http/session-cookie';
+
+export const init: ServerInit = async () => {
+  await startRuntime();
+  // adapter-node emits this after it stops taking requests; Kysely then waits for the open
+  // transaction before the database closes.
+  process.once('sveltekit:shutdown' as never, async () => {
+    await stopRuntime();
+  });
+};
+
+const handleLocale: Handle = ({ event, resolve }) =>
+  paraglideMiddleware(event.request, ({ request, locale }) => {
+    event.request = request;
+    return resolve(event, { transformPageChunk: ({ html }) => html.replace('%paraglide.lang%', locale) });
+  });
+
+const handleSession: Handle = async ({ event, resolve }) => {
+  event.locals.user = null;
+  const token = event.cookies.get(SESSION_COOKIE);
+  if (token) {
+    event.locals.user = await getApp().services.auth.validateSession(token);
+    if (!event.locals.user) event.cookies.delete(SESSION_COOKIE, { path: '/' });
+  }
+  return resolve(event);
+};
+
+const securityHeaders: Handle = async ({ event, resolve }) => {
+  const res = await resolve(event);
+  res.headers.set('X-Content-Type-Options', 'nosniff');
+  res.headers.set('Referrer-Policy', 'strict-origin-when-cross-origin');
+  // The hosted form page may be framed by customer sites; the app itself may not.
+  if (!event.url.pathname.startsWith('/f/')) res.headers.set('X-Frame-Options', 'DENY');
+  return res;
+};
+
+export const handle = sequence(securityHeaders, handleLocale, handleSession);

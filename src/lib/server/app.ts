@@ -1,0 +1,60 @@
+import type { Config } from './config';
+import { migrateToLatest, openDatabase, type Database } from './db/database';
+import { cryptoRandom, systemClock, uuidIds, type Clock, type Ids, type Random } from './ports';
+import type { Deps } from './services/deps';
+import { createAuthService } from './services/auth.service';
+import { createChannelResolver } from './services/channels.service';
+import { createCaptureService } from './services/capture.service';
+import { createLeadsService } from './services/leads.service';
+import { createApiKeysService } from './services/api-keys.service';
+import { createEventsService } from './services/events.service';
+import { createChannelsAdminService } from './services/channels-admin.service';
+import { createFormsService } from './services/forms.service';
+import { createImportService } from './services/import.service';
+import { createAuditService } from './services/audit.service';
+
+export interface AppOptions {
+  config: Config;
+  clock?: Clock;
+  ids?: Ids;
+  random?: Random;
+  /** An already-open database (tests pass an in-memory one). */
+  database?: Database;
+}
+
+/** The composition root: config + database + ports -> services. Built once per process. */
+export async function createApp(opts: AppOptions) {
+  const { config } = opts;
+  const database = opts.database ?? openDatabase(config.databasePath);
+  await migrateToLatest(database.db);
+  const deps: Deps = {
+    db: database.db,
+    clock: opts.clock ?? systemClock,
+    ids: opts.ids ?? uuidIds,
+    random: opts.random ?? cryptoRandom
+  };
+  const channelResolver = createChannelResolver(deps);
+  const capture = createCaptureService(deps, channelResolver);
+  const services = {
+    auth: createAuthService(deps, { sessionTtlDays: config.SESSION_TTL_DAYS }),
+    capture,
+    leads: createLeadsService(deps),
+    apiKeys: createApiKeysService(deps),
+    events: createEventsService(deps),
+    channels: createChannelsAdminService(deps),
+    forms: createFormsService(deps, capture),
+    imports: createImportService(deps, channelResolver),
+    audit: createAuditService(deps)
+  };
+  return {
+    config,
+    database,
+    deps,
+    services,
+    async close() {
+      await database.close();
+    }
+  };
+}
+
+export type App = Awaited<ReturnType<typeof createApp>>;

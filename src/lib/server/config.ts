@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Environment, parsed once. A bad value stops start-up with the variable's name,
+ * because a half-configured server is worse than one that refuses to start.
+ */
+const configSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|file:)?[^\s]+$/, 'expected a SQLite file path, sqlite:<path> or :memory:')
+    .optional(),
+  PUBLIC_URL: z.url().optional(),
+  SEED: z.enum(['demo', 'none']).default('demo'),
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  WORKFLOWS_DIR: z.string().default('./workflows'),
+  /** Requests per minute a single IP may make to public capture endpoints. */
+  PUBLIC_RATE_PER_MIN: z.coerce.number().int().min(1).default(60),
+  /** Largest body accepted by public JSON endpoints, in bytes. */
+  PUBLIC_BODY_LIMIT: z.coerce.number().int().min(1024).default(64 * 1024)
+});
+
+export type Config = z.infer<typeof configSchema> & { databasePath: string };
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  return { ...c, databasePath: resolveDatabasePath(c.DATABASE_URL, c.DATA_DIR) };
+}
+
+function resolveDatabasePath(url: string | undefined, dataDir: string): string {
+  if (!url) return path.resolve(dataDir, 'nurture.db');
+  const bare = url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:(\/\/)?/, '');
+  return bare === ':memory:' ? bare : path.resolve(bare);
+}

@@ -1,0 +1,181 @@
+/** Table types, hand-kept in one place and matched to db/migrations. Times are ms UTC. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  role: string;
+  is_manager: number;
+  territory: string | null;
+  specializations: string;
+  locale: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  created_by: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  actor_id: string | null;
+  actor_label: string;
+  action: string;
+  entity: string;
+  entity_id: string | null;
+  details: string;
+  at: number;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
+export interface ChannelsTable {
+  id: string;
+  name: string;
+  kind: string;
+  utm_source: string | null;
+  utm_medium: string | null;
+  created_at: number;
+}
+
+export interface ChannelSpendTable {
+  id: string;
+  channel_id: string;
+  period_start: number;
+  period_end: number;
+  amount_minor: number;
+  currency: string;
+  note: string | null;
+  created_at: number;
+}
+
+export interface LeadsTable {
+  id: string;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  company: string | null;
+  job_title: string | null;
+  company_size: string | null;
+  industry: string | null;
+  city: string | null;
+  region: string | null;
+  country: string | null;
+  timezone: string | null;
+  attributes: string;
+  stage: string;
+  owner_id: string | null;
+  consent_marketing: number;
+  consent_tracking: number;
+  source: string;
+  channel_id: string | null;
+  first_touch: string;
+  last_touch: string;
+  fit_score: number;
+  engagement_score: number;
+  merged_into_id: string | null;
+  search_text: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LeadIdentitiesTable {
+  kind: 'email' | 'phone';
+  value: string;
+  lead_id: string;
+  created_at: number;
+}
+
+export interface EventsTable {
+  id: string;
+  lead_id: string | null;
+  type: string;
+  properties: string;
+  source: string;
+  actor_id: string | null;
+  occurred_at: number;
+  received_at: number;
+  dedupe_key: string | null;
+}
+
+export interface FormsTable {
+  id: string;
+  slug: string;
+  name: string;
+  title: string;
+  fields: string;
+  consent_text: string | null;
+  submit_label: string | null;
+  thank_you_text: string | null;
+  redirect_url: string | null;
+  channel_id: string | null;
+  allowed_origins: string;
+  active: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ImportsTable {
+  id: string;
+  filename: string;
+  channel_id: string | null;
+  mapping: string;
+  status: 'running' | 'done' | 'failed';
+  total_rows: number;
+  created_count: number;
+  updated_count: number;
+  rejected_count: number;
+  progress: number;
+  stopped_at_row: number | null;
+  error: string | null;
+  created_by: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface ImportRejectsTable {
+  import_id: string;
+  row_number: number;
+  field: string;
+  reason: string;
+  raw: string;
+}
+
+export interface DB {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+  settings: SettingsTable;
+  channels: ChannelsTable;
+  channel_spend: ChannelSpendTable;
+  leads: LeadsTable;
+  lead_identities: LeadIdentitiesTable;
+  events: EventsTable;
+  forms: FormsTable;
+  imports: ImportsTable;
+  import_rejects: ImportRejectsTable;
+}

@@ -1,0 +1,43 @@
+import { createApp, type App } from './app';
+import { loadConfig } from './config';
+import { seedDemo, DEMO_USERS } from '../../../db/seeds/demo';
+
+/**
+ * The one app of this server process. Built in the `init` hook before the first request, so
+ * `/healthz` answers only once the database is migrated (and seeded on an empty base).
+ */
+let app: App | undefined;
+let starting: Promise<App> | undefined;
+
+export function startRuntime(): Promise<App> {
+  starting ??= (async () => {
+    const config = loadConfig();
+    const a = await createApp({ config });
+    if (config.SEED === 'demo') {
+      const seeded = await seedDemo(a);
+      if (seeded) console.log(`[nurture] empty base: seeded demo data (${seeded.leads} leads)`);
+    }
+    app = a;
+    const url = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+    const needsSetup = await a.services.auth.needsSetup();
+    console.log(`[nurture] database: ${config.databasePath}`);
+    console.log(`[nurture] open ${url}`);
+    if (needsSetup) console.log('[nurture] no users yet: the first visit asks you to create the first admin');
+    else if (config.SEED === 'demo')
+      console.log(`[nurture] sign in as ${DEMO_USERS.map((u) => `${u.email} / ${u.password} (${u.role})`).join(', ')}`);
+    return a;
+  })();
+  return starting;
+}
+
+export function getApp(): App {
+  if (!app) throw new Error('The app is not started yet');
+  return app;
+}
+
+export async function stopRuntime() {
+  const a = app;
+  app = undefined;
+  starting = undefined;
+  if (a) await a.close();
+}

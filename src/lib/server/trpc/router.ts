@@ -1,0 +1,16 @@
+import { router } from './init';
+import { leadsRouter } from './routers/leads.router';
+import { apiKeysRouter, auditRouter, meRouter, usersRouter } from './routers/admin.router';
+import { channelsRouter, formsRouter } from './routers/capture.router';
+
+export const appRouter = router({
+  me: meRouter,
+  users: usersRouter,
+  apiKeys: apiKeysRouter,
+  audit: auditRouter,
+  leads: leadsRouter,
+  forms: formsRouter,
+  channels: channelsRouter
+});
+
+export type AppRouter = typeof appRouter;

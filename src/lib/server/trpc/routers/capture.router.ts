@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { allow, anyRole, router } from '../init';
+import { formDefinitionSchema } from '../../../shared/forms';
+import { channelSchema, spendSchema } from '../../services/channels-admin.service';
+
+export const formsRouter = router({
+  list: allow('admin', 'marketer').query(({ ctx }) => ctx.app.services.forms.list()),
+  get: allow('admin', 'marketer')
+    .input(z.object({ id: z.string().min(1) }))
+    .query(({ ctx, input }) => ctx.app.services.forms.get(input.id)),
+  create: allow('admin', 'marketer')
+    .input(formDefinitionSchema)
+    .mutation(({ ctx, input }) => ctx.app.services.forms.create(ctx.actor, input)),
+  update: allow('admin', 'marketer')
+    .input(z.object({ id: z.string().min(1), form: formDefinitionSchema }))
+    .mutation(({ ctx, input }) => ctx.app.services.forms.update(ctx.actor, input.id, input.form))
+});
+
+export const channelsRouter = router({
+  list: anyRole().query(({ ctx }) => ctx.app.services.channels.list()),
+  stats: allow('admin', 'marketer')
+    .input(z.object({ from: z.number().int(), to: z.number().int() }).refine((r) => r.to > r.from, { message: 'must be after from', path: ['to'] }))
+    .query(({ ctx, input }) => ctx.app.services.channels.stats(input.from, input.to)),
+  create: allow('admin', 'marketer')
+    .input(channelSchema)
+    .mutation(({ ctx, input }) => ctx.app.services.channels.create(ctx.actor, input)),
+  spend: allow('admin', 'marketer')
+    .input(z.object({ channelId: z.string().optional() }).optional())
+    .query(({ ctx, input }) => ctx.app.services.channels.listSpend(input?.channelId)),
+  addSpend: allow('admin', 'marketer')
+    .input(spendSchema)
+    .mutation(({ ctx, input }) => ctx.app.services.channels.addSpend(ctx.actor, input)),
+  deleteSpend: allow('admin', 'marketer')
+    .input(z.object({ id: z.string().min(1) }))
+    .mutation(({ ctx, input }) => ctx.app.services.channels.deleteSpend(ctx.actor, input.id))
+});

@@ -1,0 +1,27 @@
+import { createApp, type App } from '../../src/lib/server/app';
+import { loadConfig } from '../../src/lib/server/config';
+import { openDatabase } from '../../src/lib/server/db/database';
+import { FakeClock } from '../../src/lib/server/ports';
+import type { Actor } from '../../src/lib/server/services/deps';
+
+export interface TestApp extends App {
+  clock: FakeClock;
+  /** Creates a user of the role and answers its actor and user id. */
+  makeUser(role: 'admin' | 'marketer' | 'sales', email?: string): Promise<{ id: string; actor: Actor }>;
+}
+
+/** A fresh migrated in-memory SQLite with a fake clock: real SQL, no shared state between suites. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({ DATABASE_URL: ':memory:', SEED: 'none', ...env });
+  const clock = new FakeClock();
+  const app = await createApp({ config, clock, database: openDatabase(':memory:') });
+  let n = 0;
+  return Object.assign(app, {
+    clock,
+    async makeUser(role: 'admin' | 'marketer' | 'sales', email?: string) {
+      const e = email ?? `${role}${++n}@test.local`;
+      const id = await app.services.auth.createUser({ id: null, label: 'test' }, { email: e, name: `Test ${role}`, password: 'password-123456', role });
+      return { id, actor: { id, label: e } };
+    }
+  });
+}
