@@ -5,7 +5,9 @@ import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
 const config = {
   preprocess: vitePreprocess(),
   kit: {
-    adapter: adapter({ out: 'build' }),
+    // Both directories can be moved by env so parallel builds (several test runs at once) do not collide.
+    adapter: adapter({ out: process.env.BUILD_DIR ?? 'build' }),
+    outDir: process.env.SVELTEKIT_OUT ?? '.svelte-kit',
     alias: { $db: 'db' }
   }
 };

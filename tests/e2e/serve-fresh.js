@@ -9,4 +9,5 @@ process.env.DATA_DIR = dir;
 process.env.SEED = 'none';
 process.env.BODY_SIZE_LIMIT ??= '64M';
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-await import('../../build/index.js');
+const buildDir = path.resolve(process.env.BUILD_DIR ?? 'build');
+await import(path.join(buildDir, 'index.js'));

@@ -119,15 +119,15 @@ export function createLeadsService(deps: Deps) {
       return { items: rows.map(toLeadView), total, page: q.page, pageSize: q.pageSize };
     },
 
-    async get(id: string) {
+    async get(id: string): Promise<{ lead: LeadView } | { mergedInto: string }> {
       const lead = await leadsRepo.findById(db, id);
       if (!lead) throw new NotFoundError('No such lead');
-      if (lead.merged_into_id) return { mergedInto: lead.merged_into_id } as const;
+      if (lead.merged_into_id) return { mergedInto: lead.merged_into_id };
       const owner = lead.owner_id ? await usersRepo.findById(db, lead.owner_id) : undefined;
       const channel = lead.channel_id ? await channelsRepo.findById(db, lead.channel_id) : undefined;
       return {
         lead: toLeadView({ ...lead, owner_name: owner?.name ?? null, channel_name: channel?.name ?? null })
-      } as const;
+      };
     },
 
     timeline(id: string, before?: number) {

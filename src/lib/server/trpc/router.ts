@@ -2,6 +2,7 @@ import { router } from './init';
 import { leadsRouter } from './routers/leads.router';
 import { apiKeysRouter, auditRouter, meRouter, usersRouter } from './routers/admin.router';
 import { channelsRouter, formsRouter } from './routers/capture.router';
+import { importsRouter } from './routers/imports.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -10,7 +11,8 @@ export const appRouter = router({
   audit: auditRouter,
   leads: leadsRouter,
   forms: formsRouter,
-  channels: channelsRouter
+  channels: channelsRouter,
+  imports: importsRouter
 });
 
 export type AppRouter = typeof appRouter;
