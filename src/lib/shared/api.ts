@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { touchSchema } from './lead';
+import { leadInputSchema, touchSchema, type LeadInput } from './lead';
 
 /** Public REST payloads (`/api/v1`), one schema per boundary. */
 export const apiLeadSchema = z
@@ -37,3 +37,45 @@ export const apiEventSchema = z
   .strict()
   .refine((e) => e.email || e.leadId, { message: 'email or leadId is required', path: ['email'] });
 export type ApiEvent = z.output<typeof apiEventSchema>;
+
+export type ApiLead = z.output<typeof apiLeadSchema>;
+export interface ApiIssue {
+  field: string;
+  message: string;
+}
+
+/**
+ * Zod issues as `field: reason` pairs. An unknown key is reported under its own name rather than
+ * at the root, so the caller sees which key to drop.
+ */
+export function apiIssues(error: z.ZodError): ApiIssue[] {
+  return error.issues.flatMap((i) => {
+    const at = i.path.map(String);
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ field: [...at, k].join('.'), message: 'is not a known field' }));
+    return [{ field: at.join('.') || '(root)', message: i.message }];
+  });
+}
+
+/**
+ * Checks a `POST /api/v1/leads` body in one pass: the shape (apiLeadSchema) and the lead rules
+ * (valid email and phone, a known time zone, one of email or phone). Both sets of issues are
+ * reported together so a caller fixes everything in one round trip.
+ */
+export function parseApiLead(body: unknown): { ok: true; lead: ApiLead; input: LeadInput } | { ok: false; issues: ApiIssue[] } {
+  const shape = apiLeadSchema.safeParse(body);
+  const fields = body && typeof body === 'object' && !Array.isArray(body) ? leadFieldsOf(body as Record<string, unknown>) : undefined;
+  const rules = fields ? leadInputSchema.safeParse(fields) : undefined;
+  if (shape.success && rules?.success) return { ok: true, lead: shape.data, input: rules.data };
+  const issues = shape.success ? [] : apiIssues(shape.error);
+  const seen = new Set(issues.map((i) => i.field));
+  if (rules && !rules.success) for (const i of apiIssues(rules.error)) if (!seen.has(i.field)) issues.push(i);
+  if (!fields && !issues.length) issues.push({ field: '(root)', message: 'must be a JSON object' });
+  return { ok: false, issues };
+}
+
+/** The body minus the API-only keys (channel, utm), i.e. what the lead rules look at. */
+function leadFieldsOf(body: Record<string, unknown>) {
+  const { channel: _channel, utm: _utm, ...rest } = body;
+  const known = new Set(Object.keys(leadInputSchema.shape));
+  return Object.fromEntries(Object.entries(rest).filter(([k]) => known.has(k)));
+}

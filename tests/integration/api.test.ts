@@ -1,0 +1,167 @@
+/**
+ * The layer under the REST endpoints, on a real migrated SQLite: API keys (verify, revoke, stored
+ * hashed), event ingestion (idempotency, unmatched leads), lead capture through the API's body
+ * rules, and the `api-key` CLI in a real child process. The HTTP endpoints themselves are covered
+ * by tests/e2e/api.spec.ts against the built server.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import SQLite from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/test-app';
+import { apiEventSchema, parseApiLead } from '../../src/lib/shared/api';
+import { InputError } from '../../src/lib/server/services/deps';
+
+let app: TestApp;
+beforeEach(async () => {
+  app = await createTestApp();
+});
+afterEach(async () => {
+  await app.close();
+});
+
+const admin = { id: null, label: 'test-admin' };
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const countEvents = async () => Number((await app.deps.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+function apiLead(body: unknown) {
+  const r = parseApiLead(body);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r;
+}
+
+describe('API keys', () => {
+  it('stores only the hash, verifies the key, and refuses it once revoked', async () => {
+    const k = await app.services.apiKeys.create(admin, 'CRM sync');
+    expect(k.key).toMatch(/^nrt_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/);
+    const row = await app.deps.db.selectFrom('api_keys').selectAll().where('id', '=', k.id).executeTakeFirstOrThrow();
+    expect(row.key_hash).toBe(sha256(k.key));
+    expect(JSON.stringify(row)).not.toContain(k.key);
+    expect(k.key.startsWith(row.prefix)).toBe(true);
+
+    expect(await app.services.apiKeys.verify(k.key)).toEqual(expect.objectContaining({ id: k.id, name: 'CRM sync' }));
+    expect(await app.services.apiKeys.verify(`${k.key}x`)).toBeNull();
+    expect(await app.services.apiKeys.verify('Bearer nonsense')).toBeNull();
+    expect(await app.services.apiKeys.verify(undefined)).toBeNull();
+
+    expect(await app.services.apiKeys.revoke(admin, k.id)).toBe(true);
+    // The verification cache is dropped on revoke, so the very next call is refused.
+    expect(await app.services.apiKeys.verify(k.key)).toBeNull();
+    expect(await app.services.apiKeys.revoke(admin, k.id)).toBe(false);
+    const audit = await app.deps.db.selectFrom('audit_log').select(['action', 'actor_label']).where('entity_id', '=', k.id).orderBy('at').execute();
+    expect(audit.map((a) => a.action)).toEqual(['api_key.create', 'api_key.revoke']);
+  });
+
+  it('refuses an empty name, naming the field', async () => {
+    await expect(app.services.apiKeys.create(admin, '   ')).rejects.toThrow(InputError);
+  });
+});
+
+describe('lead bodies of POST /api/v1/leads', () => {
+  it('lists every issue with its field path, including unknown keys and lead rules', () => {
+    const r = parseApiLead({ email: 'not-an-email', phone: 12, utm: { utm_source: 5 }, colour: 'red' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const fields = r.issues.map((i) => i.field).sort();
+    expect(fields).toEqual(['colour', 'email', 'phone', 'utm.utm_source']);
+    expect(r.issues.find((i) => i.field === 'email')!.message).toMatch(/not a valid email/);
+  });
+
+  it('needs an email or a phone, and a JSON object', () => {
+    const none = parseApiLead({ name: 'Без контактов' });
+    expect(none.ok || none.issues).toEqual([{ field: 'email', message: 'an email or a phone is required' }]);
+    const arr = parseApiLead([1, 2]);
+    expect(arr.ok).toBe(false);
+  });
+
+  it('creates then merges by email or phone through capture, with the channel and UTM', async () => {
+    const first = apiLead({ email: 'Olga@Vector.ru', name: 'Ольга', channel: 'Партнёры', utm: { utm_source: 'crm', utm_campaign: 'q1' } });
+    const a = await app.services.capture.capture({ input: first.input, source: 'api', channelName: first.lead.channel, touch: first.lead.utm, actor: { id: null, label: 'api-key:CRM' } });
+    expect(a).toMatchObject({ created: true, merged: false });
+    const second = apiLead({ phone: '+7 916 555-00-11', email: 'olga@vector.ru', company: 'Вектор' });
+    const b = await app.services.capture.capture({ input: second.input, source: 'api', actor: { id: null, label: 'api-key:CRM' } });
+    expect(b).toMatchObject({ leadId: a.leadId, created: false, merged: true });
+    const got = await app.services.leads.get(a.leadId);
+    if (!('lead' in got)) throw new Error('expected a lead');
+    expect(got.lead).toMatchObject({ email: 'olga@vector.ru', phone: '+79165550011', company: 'Вектор', channelName: 'Партнёры' });
+  });
+});
+
+describe('event ingestion', () => {
+  const actor = { id: null, label: 'api-key:CRM' };
+  const ev = (body: unknown) => apiEventSchema.parse(body);
+
+  it('attaches an event to the lead by email and stores a repeated idempotency key once', async () => {
+    const lead = await app.services.capture.capture({ input: apiLead({ email: 'ivan@x.ru' }).input, source: 'api', actor });
+    const before = await countEvents();
+    const body = { email: 'IVAN@x.ru', type: 'demo_requested', properties: { plan: 'pro' }, idempotencyKey: 'crm-1' };
+    const one = await app.services.events.ingest(actor, ev(body));
+    expect(one).toMatchObject({ leadId: lead.leadId, duplicate: false });
+    const two = await app.services.events.ingest(actor, ev({ ...body, properties: { plan: 'other' } }));
+    expect(two).toEqual({ eventId: one.eventId, leadId: lead.leadId, duplicate: true });
+    expect(await countEvents()).toBe(before + 1);
+    const timeline = await app.services.leads.timeline(lead.leadId);
+    expect(timeline[0]).toMatchObject({ type: 'demo_requested', properties: { plan: 'pro' } });
+  });
+
+  it('keeps an event for an unknown email unmatched instead of dropping it', async () => {
+    const r = await app.services.events.ingest(actor, ev({ email: 'stranger@nowhere.ru', type: 'page_viewed', occurredAt: '2026-01-10T10:00:00+03:00' }));
+    expect(r).toMatchObject({ leadId: null, duplicate: false });
+    const row = await app.deps.db.selectFrom('events').selectAll().where('id', '=', r.eventId).executeTakeFirstOrThrow();
+    expect(row.lead_id).toBeNull();
+    expect(JSON.parse(row.properties)).toEqual({ $unmatchedEmail: 'stranger@nowhere.ru' });
+    expect(row.occurred_at).toBe(Date.parse('2026-01-10T07:00:00Z'));
+  });
+
+  it('refuses reserved types, unknown lead ids and bodies without a lead reference', async () => {
+    await expect(app.services.events.ingest(actor, ev({ email: 'a@b.ru', type: 'lead_created' }))).rejects.toThrow(/reserved/);
+    await expect(app.services.events.ingest(actor, ev({ leadId: 'no-such-lead', type: 'x' }))).rejects.toThrow(/leadId/);
+    const bad = apiEventSchema.safeParse({ type: 'Bad Type!' });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['email', 'type']);
+    expect(apiEventSchema.safeParse({ type: 'ok' }).error!.issues.map((i) => i.path.join('.'))).toEqual(['email']);
+    expect(await countEvents()).toBe(0);
+  });
+});
+
+describe('npm run cli -- api-key', () => {
+  const exec = promisify(execFile);
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nurture-cli-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const cli = (...args: string[]) =>
+    exec('npx', ['tsx', 'src/lib/server/cli/main.ts', 'api-key', ...args], {
+      env: { ...process.env, DATABASE_URL: path.join(dir, 'cli.db'), SEED: 'none' }
+    });
+
+  it('prints a new key once, stores its hash, lists and revokes it', async () => {
+    const { stdout } = await cli('create', '--name', 'Битрикс24');
+    const key = /^key: (nrt_\S+)$/m.exec(stdout)?.[1];
+    const id = /^id: (\S+)$/m.exec(stdout)?.[1];
+    expect(key).toBeDefined();
+    expect(id).toBeDefined();
+
+    const db = new SQLite(path.join(dir, 'cli.db'), { readonly: true });
+    try {
+      const rows = db.prepare('select id, name, key_hash from api_keys').all() as { id: string; name: string; key_hash: string }[];
+      expect(rows).toEqual([{ id, name: 'Битрикс24', key_hash: sha256(key!) }]);
+      expect(db.prepare("select actor_label from audit_log where action = 'api_key.create'").pluck().get()).toBe('cli');
+    } finally {
+      db.close();
+    }
+
+    const listed = await cli('list');
+    expect(listed.stdout).toContain(id!);
+    expect(listed.stdout).not.toContain(key!);
+    expect((await cli('revoke', id!)).stdout).toContain(`revoked ${id}`);
+    expect((await cli('list')).stdout).toMatch(/revoked \d{4}-/);
+    await expect(cli('create')).rejects.toMatchObject({ code: 2 });
+  });
+});
