@@ -19,7 +19,14 @@ export const importsRepo = {
       await db.insertInto('import_rejects').values(rows.slice(i, i + 500)).execute();
     }
   },
-  rejects(db: Db, importId: string) {
-    return db.selectFrom('import_rejects').selectAll().where('import_id', '=', importId).orderBy('row_number').execute();
+  rejects(db: Db, importId: string, limit?: number) {
+    let q = db.selectFrom('import_rejects').selectAll().where('import_id', '=', importId).orderBy('row_number');
+    if (limit !== undefined) q = q.limit(limit);
+    return q.execute();
+  },
+  /** The leads a batch's duplicates point at, in one query (the import's dedupe read). */
+  leadsByIds(db: Db, ids: string[]) {
+    if (ids.length === 0) return Promise.resolve([]);
+    return db.selectFrom('leads').selectAll().where('id', 'in', ids).execute();
   }
 };
