@@ -1,5 +1,5 @@
 import { createApp, type App } from './app';
-import { loadConfig } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
 import { seedDemo, DEMO_USERS } from '../../../db/seeds/demo';
 
 /**
@@ -11,7 +11,17 @@ let starting: Promise<App> | undefined;
 
 export function startRuntime(): Promise<App> {
   starting ??= (async () => {
-    const config = loadConfig();
+    let config: Config;
+    try {
+      config = loadConfig();
+    } catch (e) {
+      // A bad setting stops start-up with the variable's name, not a stack trace.
+      if (e instanceof ConfigError) {
+        console.error(`[nurture] ${e.message}`);
+        process.exit(1);
+      }
+      throw e;
+    }
     const a = await createApp({ config });
     if (config.SEED === 'demo') {
       const seeded = await seedDemo(a);
@@ -39,5 +49,8 @@ export async function stopRuntime() {
   const a = app;
   app = undefined;
   starting = undefined;
-  if (a) await a.close();
+  if (a) {
+    await a.close();
+    console.log('[nurture] stopped; database closed');
+  }
 }
