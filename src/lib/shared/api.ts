@@ -35,7 +35,12 @@ export const apiEventSchema = z
     idempotencyKey: z.string().min(1).max(200).optional()
   })
   .strict()
-  .refine((e) => e.email || e.leadId, { message: 'email or leadId is required', path: ['email'] });
+  // `when` lets this run even if another field already failed, so one answer lists every issue.
+  .refine((e) => e.email || e.leadId, {
+    message: 'email or leadId is required',
+    path: ['email'],
+    when: (p) => typeof p.value === 'object' && p.value !== null && !Array.isArray(p.value)
+  });
 export type ApiEvent = z.output<typeof apiEventSchema>;
 
 export type ApiLead = z.output<typeof apiLeadSchema>;
@@ -70,6 +75,9 @@ export function parseApiLead(body: unknown): { ok: true; lead: ApiLead; input: L
   const seen = new Set(issues.map((i) => i.field));
   if (rules && !rules.success) for (const i of apiIssues(rules.error)) if (!seen.has(i.field)) issues.push(i);
   if (!fields && !issues.length) issues.push({ field: '(root)', message: 'must be a JSON object' });
+  // Zod skips the lead's email-or-phone rule once another field failed; say it anyway.
+  if (fields && fields.email === undefined && fields.phone === undefined && !issues.some((i) => i.field === 'email'))
+    issues.push({ field: 'email', message: 'an email or a phone is required' });
   return { ok: false, issues };
 }
 
