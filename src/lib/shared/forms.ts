@@ -19,6 +19,19 @@ export const formFieldSchema = z.object({
 });
 export type FormField = z.output<typeof formFieldSchema>;
 
+/** A site allowed to embed the form, compared with the browser's `Origin` header. */
+export const originSchema = z
+  .string()
+  .trim()
+  .max(200)
+  .transform((s) => normalizeOrigin(s))
+  .refine((s) => /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/.test(s), 'use an origin like https://example.com (no path)');
+
+/** Lower-cased, without a trailing slash: how browsers send `Origin`. */
+export function normalizeOrigin(s: string): string {
+  return s.trim().toLowerCase().replace(/\/+$/, '');
+}
+
 export const formDefinitionSchema = z
   .object({
     name: z.string().trim().min(1, 'is required').max(200),
@@ -38,7 +51,7 @@ export const formDefinitionSchema = z
       .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) address')
       .optional(),
     channelId: z.string().max(64).nullable().optional(),
-    allowedOrigins: z.array(z.string().trim().max(200)).max(50).default([]),
+    allowedOrigins: z.array(originSchema).max(50).default([]),
     active: z.boolean().default(true)
   })
   .superRefine((f, ctx) => {
@@ -47,9 +60,29 @@ export const formDefinitionSchema = z
       ctx.addIssue({ code: 'custom', path: ['fields'], message: 'a form needs an email or a phone field' });
     const dup = keys.find((k, i) => keys.indexOf(k) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['fields'], message: `field ${dup} appears twice` });
+    // The consent checkbox posts as consent_marketing; a field of the same key would shadow it.
+    if (f.consentText && keys.includes('consent_marketing'))
+      ctx.addIssue({ code: 'custom', path: ['consentText'], message: 'remove the consent_marketing field: the consent checkbox sets it' });
+    f.fields.forEach((x, i) => {
+      if (x.type === 'select' && !x.options?.length)
+        ctx.addIssue({ code: 'custom', path: ['fields', i, 'options'], message: 'a choice field needs at least one option' });
+    });
   });
 export type FormDefinition = z.output<typeof formDefinitionSchema>;
 export type FormDefinitionInput = z.input<typeof formDefinitionSchema>;
 
 /** The name of the hidden trap field; people never see it, bots fill it. */
 export const HONEYPOT_FIELD = 'website_url';
+
+/** Why a visitor's value was refused; the UI turns a code into text in the visitor's language. */
+export type SubmitErrorCode = 'required' | 'invalid_email' | 'invalid_phone' | 'contact_required' | 'consent' | 'too_long' | 'invalid_choice' | 'invalid';
+
+/** What a visitor's browser needs to draw a form: no ids, no owner data, no allowed origins. */
+export interface VisitorForm {
+  slug: string;
+  title: string;
+  fields: FormField[];
+  consentText: string | null;
+  submitLabel: string | null;
+  honeypot: string;
+}

@@ -2,8 +2,8 @@ import { formsRepo } from '../repositories/forms.repo';
 import { auditRepo } from '../repositories/audit.repo';
 import { parseJson } from '../repositories/json';
 import type { FormsTable } from '../db/schema';
-import { formDefinitionSchema, HONEYPOT_FIELD, type FormDefinitionInput, type FormField } from '../../shared/forms';
-import { leadInputSchema, TEXT_FIELDS, UTM_KEYS, type Touch } from '../../shared/lead';
+import { formDefinitionSchema, HONEYPOT_FIELD, type FormDefinitionInput, type FormField, type SubmitErrorCode, type VisitorForm } from '../../shared/forms';
+import { leadInputSchema, TEXT_FIELDS, UTM_KEYS, type LeadInput, type Touch, type UtmKey } from '../../shared/lead';
 import type { CaptureService } from './capture.service';
 import { InputError, NotFoundError, type Actor, type Deps } from './deps';
 
@@ -35,6 +35,10 @@ export function toPublicForm(r: FormsTable): PublicForm {
   };
 }
 
+export function toVisitorForm(f: PublicForm): VisitorForm {
+  return { slug: f.slug, title: f.title, fields: f.fields, consentText: f.consentText, submitLabel: f.submitLabel, honeypot: HONEYPOT_FIELD };
+}
+
 export interface SubmitMeta {
   ip: string;
   userAgent?: string;
@@ -45,7 +49,7 @@ export interface SubmitMeta {
 
 export type SubmitResult =
   | { ok: true; leadId: string | null; thankYouText: string | null; redirectUrl: string | null }
-  | { ok: false; errors: Record<string, string> };
+  | { ok: false; errors: Record<string, string>; codes: Record<string, SubmitErrorCode> };
 
 function slugify(s: string) {
   const translit: Record<string, string> = { а: 'a', б: 'b', в: 'v', г: 'g', д: 'd', е: 'e', ё: 'e', ж: 'zh', з: 'z', и: 'i', й: 'y', к: 'k', л: 'l', м: 'm', н: 'n', о: 'o', п: 'p', р: 'r', с: 's', т: 't', у: 'u', ф: 'f', х: 'h', ц: 'c', ч: 'ch', ш: 'sh', щ: 'sch', ы: 'y', э: 'e', ю: 'yu', я: 'ya' };
@@ -149,68 +153,95 @@ export function createFormsService(deps: Deps, capture: CaptureService) {
       const row = await formsRepo.findBySlug(db, slug);
       if (!row || !row.active) throw new NotFoundError('No such form');
       const form = toPublicForm(row);
-      if (typeof body[HONEYPOT_FIELD] === 'string' && body[HONEYPOT_FIELD] !== '')
-        return { ok: true, leadId: null, thankYouText: form.thankYouText, redirectUrl: form.redirectUrl };
+      const done = { ok: true as const, thankYouText: form.thankYouText, redirectUrl: form.redirectUrl };
+      if (typeof body[HONEYPOT_FIELD] === 'string' && body[HONEYPOT_FIELD] !== '') return { ...done, leadId: null };
 
-      const errors: Record<string, string> = {};
-      const input: Record<string, unknown> = {};
-      const attributes: Record<string, string | boolean> = {};
-      const submitted: Record<string, string | boolean> = {};
-      const touch: Touch = { ...(meta.touch ?? {}) };
-      for (const field of form.fields) {
-        const v = body[field.key];
-        const value = field.type === 'checkbox' ? v === true || v === 'on' || v === 'true' : typeof v === 'string' ? v.trim() : '';
-        if (typeof v !== 'undefined' && typeof v !== 'string' && typeof v !== 'boolean') {
-          errors[field.key] = 'must be text';
-          continue;
-        }
-        if (field.required && (value === '' || value === false)) {
-          errors[field.key] = 'is required';
-          continue;
-        }
-        if (typeof value === 'string' && value.length > 2000) {
-          errors[field.key] = 'must be at most 2000 characters';
-          continue;
-        }
-        if (field.type === 'select' && value && field.options && !field.options.includes(value as string)) {
-          errors[field.key] = 'is not one of the choices';
-          continue;
-        }
-        if (value === '' || value === false) continue;
-        submitted[field.key] = value;
-        if (field.key.startsWith('attr:')) attributes[field.key.slice(5)] = value;
-        else if ((UTM_KEYS as readonly string[]).includes(field.key)) touch[field.key as keyof Touch] = String(value) as never;
-        else input[field.key] = value;
-      }
-      if (form.consentText) {
-        const c = body.consent_marketing;
-        if (!(c === true || c === 'on' || c === 'true')) errors.consent_marketing = 'please give your consent to continue';
-        else input.consent_marketing = true;
-      }
-      const parsed = leadInputSchema.safeParse({ ...input, attributes });
-      if (!parsed.success) {
-        for (const i of parsed.error.issues) {
-          const k = String(i.path[0] ?? 'email');
-          errors[k] ??= i.message;
-        }
-      }
-      if (Object.keys(errors).length || !parsed.success) return { ok: false, errors };
-      const lead = parsed.data;
-      for (const f of TEXT_FIELDS) if (lead[f] === undefined) delete lead[f];
+      const read = readSubmission(form, body);
+      if (!read.ok) return read;
+      const touch: Touch = { ...(meta.touch ?? {}), ...read.touch, page: meta.page, referrer: meta.referrer };
       const result = await capture.capture({
-        input: lead,
+        input: read.lead,
         source: 'form',
-        touch: { ...touch, page: meta.page, referrer: meta.referrer },
-        channelId: row.channel_id ?? undefined,
+        touch,
+        // The form's channel is the default for visitors who arrive without UTM tags; a tagged
+        // visit is attributed to its campaign, which is what the marketer paid for.
+        channelId: touch.utm_source ? undefined : (row.channel_id ?? undefined),
         actor: { id: null, label: `form:${form.slug}` },
         event: {
           type: 'form_submitted',
-          properties: { formId: form.id, formSlug: form.slug, fields: submitted, page: meta.page ?? null, userAgent: meta.userAgent?.slice(0, 300) ?? null }
+          properties: { formId: form.id, formSlug: form.slug, fields: read.submitted, page: meta.page ?? null, userAgent: meta.userAgent?.slice(0, 300) ?? null }
         }
       });
-      return { ok: true, leadId: result.leadId, thankYouText: form.thankYouText, redirectUrl: form.redirectUrl };
+      return { ...done, leadId: result.leadId };
     }
   };
+}
+
+const isChecked = (v: unknown) => v === true || v === 'on' || v === 'true';
+
+type Reading =
+  | { ok: true; lead: LeadInput; submitted: Record<string, string | boolean>; touch: Touch }
+  | { ok: false; errors: Record<string, string>; codes: Record<string, SubmitErrorCode> };
+
+/** Checks one field's raw value against its definition; answers the value or why it is refused. */
+function readField(field: FormField, v: unknown): { value: string | boolean } | { code: SubmitErrorCode; message: string } {
+  if (v !== undefined && v !== null && typeof v !== 'string' && typeof v !== 'boolean') return { code: 'invalid', message: 'must be text' };
+  const value = field.type === 'checkbox' ? isChecked(v) : typeof v === 'string' ? v.trim() : '';
+  if (field.required && (value === '' || value === false)) return { code: 'required', message: 'is required' };
+  if (typeof value === 'string' && value.length > 2000) return { code: 'too_long', message: 'must be at most 2000 characters' };
+  if (field.type === 'select' && value && field.options?.length && !field.options.includes(value as string))
+    return { code: 'invalid_choice', message: 'is not one of the choices' };
+  return { value };
+}
+
+/** Turns a visitor's raw body into lead input, or into errors keyed by the form's field keys. */
+function readSubmission(form: PublicForm, body: Record<string, unknown>): Reading {
+  const errors: Record<string, string> = {};
+  const codes: Record<string, SubmitErrorCode> = {};
+  const refuse = (key: string, code: SubmitErrorCode, message: string) => {
+    if (errors[key]) return;
+    errors[key] = message;
+    codes[key] = code;
+  };
+  const input: Record<string, unknown> = {};
+  const attributes: Record<string, string | boolean> = {};
+  const submitted: Record<string, string | boolean> = {};
+  const touch: Touch = {};
+  for (const field of form.fields) {
+    const r = readField(field, body[field.key]);
+    if ('code' in r) {
+      refuse(field.key, r.code, r.message);
+      continue;
+    }
+    if (r.value === '' || r.value === false) continue;
+    submitted[field.key] = r.value;
+    if (field.key.startsWith('attr:')) attributes[field.key.slice(5)] = r.value;
+    else if ((UTM_KEYS as readonly string[]).includes(field.key)) touch[field.key as UtmKey] = String(r.value).slice(0, 200);
+    else input[field.key] = r.value;
+  }
+  if (form.consentText) {
+    if (isChecked(body.consent_marketing)) input.consent_marketing = true;
+    else refuse('consent_marketing', 'consent', 'please give your consent to continue');
+  }
+  const parsed = leadInputSchema.safeParse({ ...input, attributes });
+  if (!parsed.success) {
+    const keys = form.fields.map((f) => f.key as string);
+    for (const i of parsed.error.issues) {
+      const k = String(i.path[0] ?? 'email');
+      // "an email or a phone is required" is reported on whichever of the two the form shows.
+      const contactMissing = i.message.includes('email or a phone');
+      const key = contactMissing ? (keys.find((x) => x === 'email' || x === 'phone') ?? 'email') : k;
+      const code: SubmitErrorCode = contactMissing ? 'contact_required' : k === 'email' ? 'invalid_email' : k === 'phone' ? 'invalid_phone' : 'invalid';
+      refuse(key, code, i.message);
+    }
+  }
+  if (Object.keys(errors).length || !parsed.success) {
+    if (!Object.keys(errors).length) refuse('email', 'invalid', 'is not valid');
+    return { ok: false, errors, codes };
+  }
+  const lead = parsed.data;
+  for (const f of TEXT_FIELDS) if (lead[f] === undefined) delete lead[f];
+  return { ok: true, lead, submitted, touch };
 }
 
 export type FormsService = ReturnType<typeof createFormsService>;
