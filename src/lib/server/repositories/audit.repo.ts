@@ -31,5 +31,16 @@ export const auditRepo = {
     if (before) q = q.where('at', '<', before);
     const rows = await q.execute();
     return rows.map((r) => ({ ...r, details: parseJson<Record<string, unknown>>(r.details, {}) }));
+  },
+  /**
+   * Newest first, strictly older than the cursor by (at, id): several entries written in the same
+   * millisecond (a merge, a batch) are neither skipped nor repeated across pages.
+   */
+  async listPage(db: Db, limit: number, cursor?: { at: number; id: string }) {
+    let q = db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(limit);
+    if (cursor)
+      q = q.where((eb) => eb.or([eb('at', '<', cursor.at), eb.and([eb('at', '=', cursor.at), eb('id', '<', cursor.id)])]));
+    const rows = await q.execute();
+    return rows.map((r) => ({ ...r, details: parseJson<Record<string, unknown>>(r.details, {}) }));
   }
 };

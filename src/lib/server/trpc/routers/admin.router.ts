@@ -29,7 +29,16 @@ export const apiKeysRouter = router({
 export const auditRouter = router({
   list: allow('admin')
     .input(z.object({ before: z.number().int().optional() }).optional())
-    .query(({ ctx, input }) => ctx.app.services.audit.list(200, input?.before))
+    .query(({ ctx, input }) => ctx.app.services.audit.list(200, input?.before)),
+  /** Cursor paging for the audit page's "load older". */
+  page: allow('admin')
+    .input(
+      z.object({
+        limit: z.number().int().min(1).max(200).default(50),
+        cursor: z.object({ at: z.number().int(), id: z.string().min(1).max(64) }).optional()
+      })
+    )
+    .query(({ ctx, input }) => ctx.app.services.audit.page(input.limit, input.cursor))
 });
 
 export const meRouter = router({
