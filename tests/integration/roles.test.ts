@@ -8,7 +8,7 @@ import { usersRepo } from '../../src/lib/server/repositories/users.repo';
 
 const ROLES: Role[] = ['admin', 'marketer', 'sales'];
 const createCaller = createCallerFactory(appRouter);
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { meta?: Meta } }>);
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>);
 
 let app: TestApp;
 const users: Partial<Record<Role, Awaited<ReturnType<typeof toUser>>>> = {};
@@ -61,7 +61,7 @@ describe('every tRPC procedure declares and enforces its roles', () => {
   }
 
   it('matches the product rules for the sensitive areas', () => {
-    const rolesOf = (path: string) => [...(appRouter._def.procedures as Record<string, { _def: { meta?: Meta } }>)[path]._def.meta!.roles!].sort();
+    const rolesOf = (path: string) => [...(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>)[path]._def.meta!.roles!].sort();
     expect(rolesOf('users.create')).toEqual(['admin']);
     expect(rolesOf('apiKeys.create')).toEqual(['admin']);
     expect(rolesOf('audit.list')).toEqual(['admin']);
