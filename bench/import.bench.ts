@@ -69,6 +69,7 @@ export default async function importBench(args: string[]) {
     const app = await createApp({ config: loadConfig({ DATABASE_URL: path.join(dir, 'bench.db'), SEED: 'none', DATA_DIR: dir }) });
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const summary = await app.services.imports.run({
       filePath: csv,
@@ -79,6 +80,8 @@ export default async function importBench(args: string[]) {
       batchSize
     });
     const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const leads = await app.database.db.selectFrom('leads').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -91,6 +94,11 @@ export default async function importBench(args: string[]) {
       status: summary.status,
       wallSeconds: Number((wallMs / 1000).toFixed(1)),
       rowsPerSecond: Math.round(rows / (wallMs / 1000)),
+      // CPU time of this process: on a machine shared with other jobs, rows per CPU-second shows
+      // what the import itself costs, apart from waiting for a core.
+      cpuSeconds: Number(cpuSeconds.toFixed(1)),
+      rowsPerCpuSecond: Math.round(rows / cpuSeconds),
+      loadAverage1m: Number(os.loadavg()[0].toFixed(1)),
       peakRssMb: Math.round(peakRss / 1048576),
       vmHwmMb: vmHwmMb() !== undefined ? Math.round(vmHwmMb()!) : null,
       created: summary.created,

@@ -9,6 +9,8 @@ import { createTestApp, type TestApp } from '../support/test-app';
 import { parseLeadInput } from '../../src/lib/server/services/capture.service';
 import { InputError } from '../../src/lib/server/services/deps';
 import { suggestMapping, type ImportMapping } from '../../src/lib/shared/import';
+import { createImportService } from '../../src/lib/server/services/import.service';
+import { createChannelResolver } from '../../src/lib/server/services/channels.service';
 
 let app: TestApp;
 let dir: string;
@@ -53,9 +55,12 @@ async function leadByEmail(email: string) {
 
 describe('CSV import', () => {
   it.each([
-    ['one batch', 2000],
-    ['batches of two rows', 2]
-  ])('imports a BOM + ; + quoted + Cyrillic file with dedupe and rejects (%s)', async (_label, batchSize) => {
+    ['one batch', 2000, 'sqlite'],
+    ['batches of two rows', 2, 'sqlite'],
+    ['the portable Kysely writer', 3, 'kysely']
+  ])('imports a BOM + ; + quoted + Cyrillic file with dedupe and rejects (%s)', async (_label, batchSize, path) => {
+    // The app wires the raw SQLite hot path; the portable writer (for PostgreSQL) must agree with it.
+    const imports = path === 'kysely' ? createImportService(app.deps, createChannelResolver(app.deps)) : app.services.imports;
     const existing = await app.services.capture.capture({
       input: parseLeadInput({ email: 'old@example.ru', phone: '+79991112233', name: 'Старый Клиент' }),
       source: 'form',
@@ -63,7 +68,7 @@ describe('CSV import', () => {
     });
     const file = writeCsv(`ru-${batchSize}.csv`, RU_CSV);
 
-    const preview = await app.services.imports.preview(file);
+    const preview = await imports.preview(file);
     expect(preview.headers).toEqual(['Имя', 'E-mail', 'Телефон', 'Компания', 'Должность', 'Город', 'Заметка']);
     expect(preview.rows[0][3]).toBe('ООО "Ромашка"; филиал');
     expect(preview.rows[0][6]).toBe('первая строка\nвторая строка');
@@ -78,10 +83,10 @@ describe('CSV import', () => {
     });
 
     const mapping: ImportMapping = { ...preview.suggested, Заметка: 'attr:note' };
-    const summary = await app.services.imports.run({ filePath: file, filename: 'ru.csv', mapping, channelName: 'Выставка 2026', actor, batchSize });
+    const summary = await imports.run({ filePath: file, filename: 'ru.csv', mapping, channelName: 'Выставка 2026', actor, batchSize });
     expect(summary).toMatchObject({ status: 'done', total: 8, created: 4, updated: 2, rejected: 2, progress: 1, stoppedAtRow: null });
 
-    const rejects = await app.services.imports.rejects(summary.id);
+    const rejects = await imports.rejects(summary.id);
     expect(rejects.map(({ row, field, reason }) => ({ row, field, reason }))).toEqual([
       { row: 5, field: 'E-mail', reason: '"foo@" is not a valid email address' },
       { row: 6, field: 'Телефон', reason: '"12" is not a valid phone number' }

@@ -43,7 +43,7 @@ export async function createApp(opts: AppOptions) {
     events: createEventsService(deps),
     channels: createChannelsAdminService(deps),
     forms: createFormsService(deps, capture),
-    imports: createImportService(deps, channelResolver),
+    imports: createImportService(deps, channelResolver, database.sqlite),
     audit: createAuditService(deps)
   };
   return {

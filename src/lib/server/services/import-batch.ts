@@ -107,20 +107,29 @@ export function planBatch(
   return { inserts: [...created.values()], updates, identities, events, counts };
 }
 
+type Sqlite = import('better-sqlite3').Database;
+export interface BatchWriter {
+  write(input: BatchInput, progressPatch: (c: BatchCounts) => Partial<ImportsTable>): Promise<BatchCounts>;
+  /** Around a whole import: lets a writer tune the connection for bulk work and restore it. */
+  session<T>(run: () => Promise<T>): Promise<T>;
+}
+
 /**
- * Writes one batch in one transaction: lookup, plan, multi-row inserts, the rejects and the
- * import's progress. Either all of it lands or none of it does.
+ * Writes one batch in one transaction: lookup, plan, inserts, the rejects and the import's
+ * progress. Either all of it lands or none of it does. With the raw SQLite handle the batch runs
+ * on prepared statements (see createSqliteBatchWriter); without it (PostgreSQL later) through Kysely.
  */
-export function createBatchWriter(deps: Deps) {
+export function createBatchWriter(deps: Deps, sqlite?: Sqlite): BatchWriter {
+  return sqlite ? createSqliteBatchWriter(deps, sqlite) : createKyselyBatchWriter(deps);
+}
+
+/** The portable path: Kysely multi-row statements, one query per lookup. */
+export function createKyselyBatchWriter(deps: Deps): BatchWriter {
   return {
-    async write(input: BatchInput, progressPatch: (c: BatchCounts) => Partial<ImportsTable>): Promise<BatchCounts> {
+    session: (run) => run(),
+    async write(input, progressPatch) {
       return deps.db.transaction().execute(async (trx: Db) => {
-        const emails: string[] = [];
-        const phones: string[] = [];
-        for (const r of input.rows) {
-          if (r.input.email) emails.push(r.input.email);
-          if (r.input.phone) phones.push(r.input.phone);
-        }
+        const { emails, phones } = addressesOf(input.rows);
         const hits = await leadsRepo.findIdsByIdentities(trx, emails, phones);
         const existing = await importsRepo.leadsByIds(trx, [...new Set(hits.map((h) => h.lead_id))]);
         const plan = planBatch(input, hits, existing, () => deps.ids.newId());
@@ -134,4 +143,66 @@ export function createBatchWriter(deps: Deps) {
       });
     }
   };
+}
+
+/**
+ * The SQLite hot path. Through Kysely a million-row import ran at about 3,800 rows/s on this
+ * 2-core machine (statement building for 28-column multi-row inserts dominates); prepared
+ * statements in one better-sqlite3 transaction per batch clear the 10,000 rows/s target.
+ *
+ * The raw handle is the same single connection Kysely uses, so the batch runs while holding
+ * Kysely's connection (db.connection()): no Kysely transaction can be open meanwhile, and the
+ * whole batch (lookup, plan, writes) runs synchronously inside sqlite.transaction(), so no other
+ * query can interleave with it either. The SQL itself lives in importsRepo.sqliteBatchStatements.
+ */
+export function createSqliteBatchWriter(deps: Deps, sqlite: Sqlite): BatchWriter {
+  const stmts = importsRepo.sqliteBatchStatements(sqlite);
+  let sessions = 0;
+  let defaultCheckpoint = 1000;
+  return {
+    /**
+     * A batch dirties thousands of index pages, so the default checkpoint (every 1,000 WAL pages)
+     * would copy them back after nearly every commit; checkpointing every 20,000 pages (~80 MB of
+     * WAL) while imports run cut CPU per row by about a tenth in the bench. Restored afterwards.
+     */
+    async session(run) {
+      if (sessions++ === 0) {
+        defaultCheckpoint = Number(sqlite.pragma('wal_autocheckpoint', { simple: true }));
+        sqlite.pragma('wal_autocheckpoint = 20000');
+      }
+      try {
+        return await run();
+      } finally {
+        if (--sessions === 0) sqlite.pragma(`wal_autocheckpoint = ${defaultCheckpoint}`);
+      }
+    },
+    async write(input, progressPatch) {
+      return deps.db.connection().execute(async () => {
+        if (sqlite.inTransaction) throw new Error('import batch: a transaction is already open on the connection');
+        return sqlite.transaction(() => {
+          const { emails, phones } = addressesOf(input.rows);
+          const hits = stmts.findIdentities(emails, phones);
+          const existing = stmts.leadsByIds([...new Set(hits.map((h) => h.lead_id))]);
+          const plan = planBatch(input, hits, existing, () => deps.ids.newId());
+          for (const row of plan.inserts) stmts.insertLead(row);
+          for (const [id, patch] of plan.updates) stmts.updateLead(id, patch);
+          for (const i of plan.identities) stmts.insertIdentity(i);
+          for (const e of plan.events) stmts.insertEvent(e);
+          for (const r of input.rejects) stmts.insertReject(r);
+          stmts.updateImport(input.importId, progressPatch(plan.counts));
+          return plan.counts;
+        })();
+      });
+    }
+  };
+}
+
+function addressesOf(rows: PlannedRow[]) {
+  const emails: string[] = [];
+  const phones: string[] = [];
+  for (const r of rows) {
+    if (r.input.email) emails.push(r.input.email);
+    if (r.input.phone) phones.push(r.input.phone);
+  }
+  return { emails, phones };
 }

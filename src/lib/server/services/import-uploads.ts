@@ -27,12 +27,12 @@ export function createUploadStore(dir: string, ids: Ids, maxBytes = 512 * 1024 *
 
   return {
     dir,
-    async save(body: WebReadableStream<Uint8Array> | Readable, filename: string, userId: string | null, now: number): Promise<UploadMeta> {
+    async save(body: ReadableStream<Uint8Array> | Readable, filename: string, userId: string | null, now: number): Promise<UploadMeta> {
       await fs.promises.mkdir(dir, { recursive: true });
       const id = ids.newId();
       const file = csvPath(id);
       let size = 0;
-      const source = body instanceof Readable ? body : Readable.fromWeb(body);
+      const source = body instanceof Readable ? body : Readable.fromWeb(body as WebReadableStream<Uint8Array>);
       const counted = source.on('data', (c: Buffer) => {
         size += c.length;
         if (size > maxBytes) source.destroy(new InputError([{ field: 'file', message: `is larger than ${Math.round(maxBytes / 1048576)} MB` }]));

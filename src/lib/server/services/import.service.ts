@@ -3,6 +3,7 @@ import Papa from 'papaparse';
 import type { ImportRejectsTable, ImportsTable } from '../db/schema';
 import { importsRepo } from '../repositories/imports.repo';
 import { settingsRepo } from '../repositories/settings.repo';
+import { toCsvLine } from '../../shared/csv';
 import { leadInputSchema, UTM_KEYS, type LeadInputRaw, type Touch } from '../../shared/lead';
 import {
   ATTR_PREFIX,
@@ -22,6 +23,7 @@ export const LAST_MAPPING_KEY = 'import.lastMapping';
 export const DEFAULT_BATCH_SIZE = 2000;
 /** Rows the preview shows; enough to judge a mapping, small enough for any file. */
 const PREVIEW_ROWS = 10;
+const REJECTS_PAGE = 1000;
 
 /**
  * CSV import: streams the file through papaparse, normalizes each row with the capture rules,
@@ -45,9 +47,13 @@ export interface CsvPreview {
   suggested: ImportMapping;
 }
 
-export function createImportService(deps: Deps, channels: ChannelResolver) {
+/**
+ * `sqlite` is the raw handle of the same connection; when given, batches take the prepared-statement
+ * path (see import-batch.ts). Without it the import runs through Kysely only.
+ */
+export function createImportService(deps: Deps, channels: ChannelResolver, sqlite?: import('better-sqlite3').Database) {
   const { db, clock, ids } = deps;
-  const writer = createBatchWriter(deps);
+  const writer = createBatchWriter(deps, sqlite);
 
   async function preview(filePath: string): Promise<CsvPreview> {
     const records: string[][] = [];
@@ -70,7 +76,7 @@ export function createImportService(deps: Deps, channels: ChannelResolver) {
     const mapping = parsed.data as ImportMapping;
     const size = (await fs.promises.stat(req.filePath).catch(() => null))?.size;
     if (size === undefined) throw new NotFoundError('The uploaded file is gone; upload it again');
-    const batchSize = Math.max(1, Math.min(req.batchSize ?? DEFAULT_BATCH_SIZE, 4000));
+    const batchSize = Math.max(1, Math.min(req.batchSize ?? DEFAULT_BATCH_SIZE, 10_000));
     const now = clock.now();
     const channelId = await channels.resolve(db, { source: 'import', channelName: req.channelName });
     const importId = ids.newId();
@@ -92,7 +98,7 @@ export function createImportService(deps: Deps, channels: ChannelResolver) {
       finished_at: null
     });
     await settingsRepo.set(db, LAST_MAPPING_KEY, mapping, now);
-    const done = runFile({ importId, filePath: req.filePath, size, mapping, channelId, actor: req.actor, batchSize });
+    const done = writer.session(() => runFile({ importId, filePath: req.filePath, size, mapping, channelId, actor: req.actor, batchSize }));
     return { importId, done };
   }
 
@@ -173,6 +179,19 @@ export function createImportService(deps: Deps, channels: ChannelResolver) {
     async rejects(importId: string, limit?: number): Promise<ImportReject[]> {
       const rows = await importsRepo.rejects(db, importId, limit);
       return rows.map((r) => ({ row: r.row_number, field: r.field, reason: r.reason, raw: parseRaw(r.raw) }));
+    },
+    /**
+     * The rejects report, line by line, read a page at a time so a file with many bad rows is
+     * never held whole. `;` and a BOM because that is what a Russian Excel opens without asking;
+     * cells that would run as formulas are neutralized.
+     */
+    async *rejectsCsv(importId: string): AsyncGenerator<string> {
+      yield '\uFEFF' + toCsvLine(['row', 'column', 'reason', 'raw row'], ';') + '\r\n';
+      for (let offset = 0; ; offset += REJECTS_PAGE) {
+        const page = await importsRepo.rejects(db, importId, REJECTS_PAGE, offset);
+        for (const r of page) yield toCsvLine([r.row_number, r.field, r.reason, toCsvLine(parseRaw(r.raw), ';')], ';') + '\r\n';
+        if (page.length < REJECTS_PAGE) return;
+      }
     },
     async lastMapping(): Promise<ImportMapping> {
       return settingsRepo.get<ImportMapping>(db, LAST_MAPPING_KEY, {});
