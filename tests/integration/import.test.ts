@@ -197,6 +197,20 @@ describe('CSV import', () => {
     const events = await app.database.db.selectFrom('events').select('properties').execute();
     expect(events.map((e) => JSON.parse(e.properties).row).sort()).toEqual([2, 3, 4, 5]);
   });
+
+  it('reports an import cut off by a restart as failed at the next row it had not committed', async () => {
+    const file = writeCsv('restart.csv', 'Email\na@example.ru\nb@example.ru\nc@example.ru\n');
+    const first = await app.services.imports.run({ filePath: file, filename: 'restart.csv', mapping: { Email: 'email' }, actor, batchSize: 2 });
+    expect(first).toMatchObject({ status: 'done', stoppedAtRow: null });
+    // What a crash after the first batch leaves behind: a running row owned by no process.
+    await app.database.db
+      .updateTable('imports')
+      .set({ status: 'running', stopped_at_row: 4, finished_at: null })
+      .where('id', '=', first.id)
+      .execute();
+    const after = createImportService(app.deps, createChannelResolver(app.deps), app.database.sqlite);
+    expect(await after.status(first.id)).toMatchObject({ status: 'failed', stoppedAtRow: 4, error: 'the server stopped during the import' });
+  });
 });
 
 describe('CLI import', () => {

@@ -54,6 +54,8 @@ export interface CsvPreview {
 export function createImportService(deps: Deps, channels: ChannelResolver, sqlite?: import('better-sqlite3').Database) {
   const { db, clock, ids } = deps;
   const writer = createBatchWriter(deps, sqlite);
+  /** Imports this process is running; a `running` row not in here was cut off by a restart. */
+  const active = new Set<string>();
 
   async function preview(filePath: string): Promise<CsvPreview> {
     const records: string[][] = [];
@@ -98,7 +100,10 @@ export function createImportService(deps: Deps, channels: ChannelResolver, sqlit
       finished_at: null
     });
     await settingsRepo.set(db, LAST_MAPPING_KEY, mapping, now);
-    const done = writer.session(() => runFile({ importId, filePath: req.filePath, size, mapping, channelId, actor: req.actor, batchSize }));
+    active.add(importId);
+    const done = writer
+      .session(() => runFile({ importId, filePath: req.filePath, size, mapping, channelId, actor: req.actor, batchSize }))
+      .finally(() => active.delete(importId));
     return { importId, done };
   }
 
@@ -125,7 +130,10 @@ export function createImportService(deps: Deps, channels: ChannelResolver, sqlit
         created_count: counts.created + c.created,
         updated_count: counts.updated + c.updated,
         rejected_count: counts.rejected + c.rejected,
-        progress
+        progress,
+        // While running this is the next row to import, committed with the batch, so a server
+        // that dies mid-file still leaves the right answer to "where did it stop?".
+        stopped_at_row: rowNumber + 1
       }));
       counts.total += res.total;
       counts.created += res.created;
@@ -151,7 +159,7 @@ export function createImportService(deps: Deps, channels: ChannelResolver, sqlit
         if (batch.length + rejects.length >= args.batchSize) await flush(args.size ? bytesRead / args.size : 1);
       }
       if (batch.length || rejects.length) await flush(1);
-      await importsRepo.update(db, importId, { status: 'done', progress: 1, finished_at: clock.now() });
+      await importsRepo.update(db, importId, { status: 'done', progress: 1, stopped_at_row: null, finished_at: clock.now() });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       await importsRepo.update(db, importId, { status: 'failed', stopped_at_row: firstPendingRow, error: message.slice(0, 2000), finished_at: clock.now() });
@@ -159,9 +167,21 @@ export function createImportService(deps: Deps, channels: ChannelResolver, sqlit
     return (await status(importId))!;
   }
 
+  async function settleOrphan(r: ImportsTable): Promise<ImportsTable> {
+    if (r.status !== 'running' || active.has(r.id)) return r;
+    const patch = {
+      status: 'failed' as const,
+      stopped_at_row: r.stopped_at_row ?? 2,
+      error: 'the server stopped during the import',
+      finished_at: r.finished_at ?? clock.now()
+    };
+    await importsRepo.update(db, r.id, patch);
+    return { ...r, ...patch };
+  }
+
   async function status(importId: string): Promise<ImportSummary | undefined> {
     const r = await importsRepo.findById(db, importId);
-    return r ? toSummary(r) : undefined;
+    return r ? toSummary(await settleOrphan(r)) : undefined;
   }
 
   return {
@@ -174,7 +194,8 @@ export function createImportService(deps: Deps, channels: ChannelResolver, sqlit
     },
     status,
     async list(limit = 20): Promise<ImportSummary[]> {
-      return (await importsRepo.list(db, limit)).map(toSummary);
+      const rows = await importsRepo.list(db, limit);
+      return Promise.all(rows.map(async (r) => toSummary(await settleOrphan(r))));
     },
     async rejects(importId: string, limit?: number): Promise<ImportReject[]> {
       const rows = await importsRepo.rejects(db, importId, limit);
