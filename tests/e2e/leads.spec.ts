@@ -109,6 +109,11 @@ test.describe('lead list and lead card', () => {
     await page.locator('[data-field="phone"]').getByRole('button', { name: 'Save' }).click();
     await expect(page.getByTestId('error-phone')).toContainText(/not a valid phone/);
     await page.locator('[data-field="phone"]').getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('edit-email').click();
+    await page.locator('[data-field="email"] input').fill('плохой');
+    await page.locator('[data-field="email"]').getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByTestId('error-email')).toContainText(/not a valid email/);
+    await page.locator('[data-field="email"]').getByRole('button', { name: 'Cancel' }).click();
 
     await page.getByTestId('edit-company').click();
     await page.locator('[data-field="company"] input').fill('Ромашка');
