@@ -1,10 +1,12 @@
 import type { Migration } from 'kysely';
 import * as foundation from './20261125T0900_foundation';
+import * as workflows from './20261125T1000_workflows';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
  * bundled server, the CLI and the tests. Names sort by their timestamp.
  */
 export const migrations: Record<string, Migration> = {
-  '20261125T0900_foundation': foundation
+  '20261125T0900_foundation': foundation,
+  '20261125T1000_workflows': workflows
 };

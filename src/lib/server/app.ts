@@ -12,6 +12,7 @@ import { createChannelsAdminService } from './services/channels-admin.service';
 import { createFormsService } from './services/forms.service';
 import { createImportService } from './services/import.service';
 import { createAuditService } from './services/audit.service';
+import { createEngine, type EngineOptions } from './engine/engine';
 
 export interface AppOptions {
   config: Config;
@@ -20,6 +21,7 @@ export interface AppOptions {
   random?: Random;
   /** An already-open database (tests pass an in-memory one). */
   database?: Database;
+  engine?: EngineOptions;
 }
 
 /** The composition root: config + database + ports -> services. Built once per process. */
@@ -44,7 +46,8 @@ export async function createApp(opts: AppOptions) {
     channels: createChannelsAdminService(deps),
     forms: createFormsService(deps, capture),
     imports: createImportService(deps, channelResolver, database.sqlite),
-    audit: createAuditService(deps)
+    audit: createAuditService(deps),
+    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, ...opts.engine })
   };
   return {
     config,

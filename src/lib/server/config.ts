@@ -20,7 +20,14 @@ const configSchema = z.object({
   /** Requests per minute a single IP may make to public capture endpoints. */
   PUBLIC_RATE_PER_MIN: z.coerce.number().int().min(1).default(60),
   /** Largest body accepted by public JSON endpoints, in bytes. */
-  PUBLIC_BODY_LIMIT: z.coerce.number().int().min(1024).default(64 * 1024)
+  PUBLIC_BODY_LIMIT: z.coerce.number().int().min(1024).default(64 * 1024),
+  /** `off` serves the app without running workflows here (run `npm run worker` elsewhere). */
+  WORKER: z.enum(['on', 'off']).default('on'),
+  /** Comma-separated hosts webhooks may reach even though they resolve to private addresses. */
+  WEBHOOK_ALLOW_HOSTS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((h) => h.trim()).filter(Boolean))
 });
 
 export type Config = z.infer<typeof configSchema> & { databasePath: string };

@@ -8,6 +8,7 @@ import { seedDemo, DEMO_USERS } from '../../../db/seeds/demo';
  */
 let app: App | undefined;
 let starting: Promise<App> | undefined;
+let worker: { stop(): Promise<void> } | undefined;
 
 export function startRuntime(): Promise<App> {
   starting ??= (async () => {
@@ -27,6 +28,9 @@ export function startRuntime(): Promise<App> {
       const seeded = await seedDemo(a);
       if (seeded) console.log(`[nurture] empty base: seeded demo data (${seeded.leads} leads)`);
     }
+    const loaded = await a.services.engine.loadWorkflowsDir(config.WORKFLOWS_DIR, { id: null, label: 'system' });
+    if (loaded.length) console.log(`[nurture] published example workflows: ${loaded.join(', ')}`);
+    if (config.WORKER === 'on') worker = a.services.engine.startWorker();
     app = a;
     const url = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
     const needsSetup = await a.services.auth.needsSetup();
@@ -48,6 +52,8 @@ export function getApp(): App {
 export async function stopRuntime() {
   const a = app;
   app = undefined;
+  await worker?.stop();
+  worker = undefined;
   starting = undefined;
   if (a) {
     await a.close();

@@ -164,7 +164,7 @@ export interface ImportRejectsTable {
   raw: string;
 }
 
-export interface DB {
+export interface DB extends EngineTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
@@ -178,4 +178,115 @@ export interface DB {
   forms: FormsTable;
   imports: ImportsTable;
   import_rejects: ImportRejectsTable;
+}
+
+/* Workflow engine (db/migrations/20261125T1000_workflows.ts) */
+export interface WorkflowsTable {
+  id: string;
+  slug: string;
+  name: string;
+  status: 'active' | 'paused';
+  current_version_id: string | null;
+  trigger_type: string | null;
+  trigger_key: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkflowVersionsTable {
+  id: string;
+  workflow_id: string;
+  version: number;
+  definition: string;
+  published_by: string | null;
+  published_at: number;
+}
+
+export interface WorkflowInstancesTable {
+  id: string;
+  workflow_id: string;
+  version_id: string;
+  lead_id: string;
+  status: 'active' | 'finished' | 'goal' | 'exited' | 'failed';
+  current_node: string | null;
+  snapshot: string;
+  version: number;
+  awaiting: string | null;
+  error: string | null;
+  enrolled_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface WorkflowTimersTable {
+  id: string;
+  instance_id: string;
+  timer_key: string;
+  event: string;
+  due_at: number;
+  claimed_until: number | null;
+}
+
+export interface WorkflowOutboxTable {
+  id: string;
+  effect_key: string;
+  instance_id: string;
+  workflow_id: string;
+  lead_id: string;
+  node_id: string;
+  kind: string;
+  params: string;
+  status: 'pending' | 'done' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  result: string | null;
+  created_at: number;
+  done_at: number | null;
+}
+
+export interface MailboxMessagesTable {
+  id: string;
+  message_key: string;
+  lead_id: string | null;
+  to_address: string;
+  subject: string;
+  body_text: string;
+  template: string | null;
+  workflow_id: string | null;
+  node_id: string | null;
+  created_at: number;
+}
+
+export interface NotificationsTable {
+  id: string;
+  notice_key: string | null;
+  user_id: string | null;
+  role: string | null;
+  lead_id: string | null;
+  message: string;
+  created_at: number;
+  read_at: number | null;
+}
+
+export interface EmailTemplatesTable {
+  id: string;
+  slug: string;
+  name: string;
+  subject: string;
+  body: string;
+  locale: string;
+  updated_at: number;
+}
+
+export interface EngineTables {
+  email_templates: EmailTemplatesTable;
+  workflows: WorkflowsTable;
+  workflow_versions: WorkflowVersionsTable;
+  workflow_instances: WorkflowInstancesTable;
+  workflow_timers: WorkflowTimersTable;
+  workflow_outbox: WorkflowOutboxTable;
+  mailbox_messages: MailboxMessagesTable;
+  notifications: NotificationsTable;
 }

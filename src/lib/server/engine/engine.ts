@@ -1,0 +1,334 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { workflowsRepo } from '../repositories/workflows.repo';
+import { settingsRepo } from '../repositories/settings.repo';
+import { auditRepo } from '../repositories/audit.repo';
+import { parseJson } from '../repositories/json';
+import { workflowSchema, type Workflow } from '../../shared/workflow';
+import { InputError, NotFoundError, type Actor, type Deps } from '../services/deps';
+import { compileWorkflow, WorkflowCompileError } from './compiler';
+import { propertiesMatch } from './conditions';
+import { createExecutor, StaleInstanceError } from './executor';
+import { createMailboxMailer, localHandlers, PermanentEffectError, remoteHandlers, type EffectContext, type Mailer } from './effects';
+import { FACTS_CHANGED_EVENT } from './facts';
+
+const CURSOR_KEY = 'engine.eventCursor';
+/** Lead events that may change what a goal or branch sees. */
+const FACT_EVENTS = new Set(['lead_captured', 'field_changed', 'stage_changed', 'owner_changed', 'score_changed', 'lead_merged']);
+const MAX_ATTEMPTS = 8;
+
+export interface EngineOptions {
+  mailer?: Mailer;
+  webhookAllowHosts?: string[];
+  webhookTimeoutMs?: number;
+}
+
+/** Backoff for a failed effect: 5 s, 10 s, 20 s ... capped at an hour. */
+export const backoffMs = (attempt: number) => Math.min(3_600_000, 5000 * 2 ** Math.max(0, attempt - 1));
+
+function triggerKeyOf(wf: Workflow): string | null {
+  const t = wf.trigger;
+  switch (t.type) {
+    case 'form_submitted':
+      return t.formSlug ?? null;
+    case 'event':
+      return t.eventType;
+    case 'lifecycle_changed':
+      return t.stage;
+    case 'segment_entered':
+      return t.segmentId;
+    default:
+      return null;
+  }
+}
+
+/** The engine's use cases: publish, enroll, dispatch lead events, fire timers, run effects. */
+export function createEngine(deps: Deps, opts: EngineOptions = {}) {
+  const { db, clock, ids } = deps;
+  const ctx: EffectContext = {
+    deps,
+    mailer: opts.mailer ?? createMailboxMailer(deps),
+    webhookAllowHosts: new Set(opts.webhookAllowHosts ?? []),
+    webhookTimeoutMs: opts.webhookTimeoutMs ?? 10_000
+  };
+  const executor = createExecutor(deps, (trx, effect, params) => localHandlers[effect.kind](trx, effect, params, ctx));
+
+  /** Validates a definition, naming the JSON path of every problem; nothing is stored on failure. */
+  function parseDefinition(raw: unknown): Workflow {
+    const parsed = workflowSchema.safeParse(raw);
+    if (!parsed.success)
+      throw new InputError(parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message })));
+    try {
+      compileWorkflow(parsed.data);
+    } catch (e) {
+      if (e instanceof WorkflowCompileError) throw new InputError(e.problems.map((p) => ({ field: p.path, message: p.message })));
+      throw e;
+    }
+    return parsed.data;
+  }
+
+  async function publish(actor: Actor, raw: unknown) {
+    const wf = parseDefinition(raw);
+    const now = clock.now();
+    return db.transaction().execute(async (trx) => {
+      let flow = await workflowsRepo.findBySlug(trx, wf.slug);
+      if (!flow) {
+        flow = { id: ids.newId(), slug: wf.slug, name: wf.name, status: 'active', current_version_id: null, trigger_type: null, trigger_key: null, created_at: now, updated_at: now };
+        await workflowsRepo.insert(trx, flow);
+      }
+      const version = (await workflowsRepo.latestVersionNumber(trx, flow.id)) + 1;
+      const versionId = ids.newId();
+      await workflowsRepo.insertVersion(trx, { id: versionId, workflow_id: flow.id, version, definition: JSON.stringify(wf), published_by: actor.id, published_at: now });
+      await workflowsRepo.update(trx, flow.id, { name: wf.name, current_version_id: versionId, trigger_type: wf.trigger.type, trigger_key: triggerKeyOf(wf), updated_at: now });
+      await auditRepo.record(trx, ids.newId(), now, { actorId: actor.id, actorLabel: actor.label, action: 'workflow.publish', entity: 'workflow', entityId: flow.id, details: { slug: wf.slug, version } });
+      return { workflowId: flow.id, versionId, version };
+    });
+  }
+
+  async function requireFlow(slug: string) {
+    const flow = await workflowsRepo.findBySlug(db, slug);
+    if (!flow) throw new NotFoundError(`No workflow ${slug}`);
+    return flow;
+  }
+
+  /** Dispatches one stored lead event: resumes instances waiting for it, starts flows it triggers. */
+  async function dispatchOne(trx: typeof db, e: { id: string; lead_id: string | null; type: string; properties: string }) {
+    if (!e.lead_id) return;
+    const props = parseJson<Record<string, unknown>>(e.properties, {});
+    const waiting = await workflowsRepo.activeInstancesOfLead(trx, e.lead_id, e.type);
+    for (const inst of waiting) await executor.stepIn(trx, inst.id, { type: e.type, properties: props });
+    if (FACT_EVENTS.has(e.type)) {
+      for (const inst of await workflowsRepo.activeInstancesOfLead(trx, e.lead_id)) await executor.stepIn(trx, inst.id, { type: FACTS_CHANGED_EVENT });
+    }
+    const candidates =
+      e.type === 'lead_created'
+        ? await workflowsRepo.byTrigger(trx, 'lead_created', null)
+        : e.type === 'form_submitted'
+          ? await workflowsRepo.byTrigger(trx, 'form_submitted', String(props.formSlug ?? ''))
+          : e.type === 'stage_changed'
+            ? await workflowsRepo.byTrigger(trx, 'lifecycle_changed', String(props.to ?? ''))
+            : await workflowsRepo.byTrigger(trx, 'event', e.type);
+    for (const flow of candidates) {
+      const cv = await executor.versionOf(trx, flow.current_version_id!);
+      const t = cv.definition.trigger;
+      if (t.type === 'event' && !propertiesMatch(props, t.filter)) continue;
+      await executor.enrollIn(trx, flow.current_version_id!, e.lead_id, { trigger: t.type, eventId: e.id });
+    }
+  }
+
+  /**
+   * Reads new events after the cursor (SQLite's rowid grows with each committed insert, so no
+   * event is skipped even when another process wrote it) and dispatches them in one transaction,
+   * moving the cursor in the same commit: a crash replays the batch, never loses it.
+   */
+  async function dispatchEvents(limit = 500): Promise<number> {
+    return executor.immediate(async (trx) => {
+      const cursor = await settingsRepo.get<number>(trx, CURSOR_KEY, 0);
+      const rows = await trx
+        .selectFrom('events')
+        .select(['id', 'lead_id', 'type', 'properties', sql<number>`rowid`.as('seq')])
+        .where(sql<number>`rowid`, '>', cursor)
+        // Path entries are the engine's own bookkeeping; nothing waits for or is triggered by them.
+        .where('type', '!=', 'workflow_step')
+        .orderBy(sql`rowid`)
+        .limit(limit)
+        .execute();
+      if (!rows.length) return 0;
+      for (const e of rows) {
+        await sql`savepoint dispatch`.execute(trx);
+        try {
+          await dispatchOne(trx, e);
+          await sql`release dispatch`.execute(trx);
+        } catch (err) {
+          await sql`rollback to dispatch`.execute(trx);
+          await sql`release dispatch`.execute(trx);
+          console.error(`[engine] event ${e.id} (${e.type}) not dispatched: ${(err as Error).message}`);
+        }
+      }
+      await settingsRepo.set(trx, CURSOR_KEY, Number(rows[rows.length - 1].seq), clock.now());
+      return rows.length;
+    });
+  }
+
+  /** Claims due timers and feeds each back to its instance, all steps in one transaction. */
+  async function runDueTimers(limit = 500): Promise<number> {
+    const now = clock.now();
+    const timers = await workflowsRepo.claimDueTimers(db, now, limit, 60_000);
+    await executor.batch(
+      timers,
+      async (trx, t) => {
+        await executor.stepIn(trx, t.instance_id, JSON.parse(t.event));
+        await workflowsRepo.deleteTimerById(trx, t.id);
+      },
+      async (trx, t, e) => {
+        if (e instanceof StaleInstanceError) return; // the lease lapses and the timer is tried again
+        await workflowsRepo.markFailed(trx, t.instance_id, e.message, clock.now());
+        await workflowsRepo.deleteTimerById(trx, t.id);
+      }
+    );
+    return timers.length;
+  }
+
+  async function failOrRetry(effect: { id: string; attempts: number }, e: Error) {
+    const now = clock.now();
+    if (e instanceof PermanentEffectError || effect.attempts >= MAX_ATTEMPTS) await workflowsRepo.failEffect(db, effect.id, e.message, now);
+    else await workflowsRepo.retryEffect(db, effect.id, e.message, now + backoffMs(effect.attempts));
+  }
+
+  /** Claims pending effects with a lease and runs them; local ones commit with their result. */
+  async function runOutbox(limit = 200): Promise<number> {
+    const now = clock.now();
+    const effects = await workflowsRepo.claimEffects(db, now, limit, 60_000);
+    const local = effects.filter((e) => localHandlers[e.kind] && (e.kind !== 'send_email' || ctx.mailer.local));
+    const remote = effects.filter((e) => !local.includes(e));
+    await executor.batch(
+      local,
+      async (trx, e) => {
+        const paused = await trx.selectFrom('workflows').select('status').where('id', '=', e.workflow_id).executeTakeFirst();
+        if (paused?.status === 'paused') {
+          // A paused flow stops acting; the effect waits and runs when the flow resumes.
+          await workflowsRepo.retryEffect(trx, e.id, 'flow paused', clock.now() + 60_000);
+          return;
+        }
+        const result = await localHandlers[e.kind](trx, e, parseJson(e.params, {}), ctx);
+        await workflowsRepo.completeEffect(trx, e.id, e.lease_until!, 'done', result, clock.now());
+      },
+      async (_trx, e, err) => failOrRetry(e, err)
+    );
+    for (const e of remote) {
+      try {
+        const handler = remoteHandlers[e.kind];
+        if (!handler) throw new PermanentEffectError(`no handler for ${e.kind}`);
+        const result = await handler(e, parseJson(e.params, {}), ctx);
+        await workflowsRepo.completeEffect(db, e.id, e.lease_until!, 'done', result, clock.now());
+      } catch (err) {
+        await failOrRetry(e, err as Error);
+      }
+    }
+    return effects.length;
+  }
+
+  /** Runs every kind of work until none is left: the tests' way to let time pass. */
+  async function runUntilIdle(maxRounds = 1000) {
+    for (let i = 0; i < maxRounds; i++) {
+      const n = (await dispatchEvents()) + (await runDueTimers()) + (await runOutbox());
+      if (n === 0) return;
+    }
+    throw new Error('the engine did not settle');
+  }
+
+  return {
+    executor,
+    parseDefinition,
+    publish,
+    dispatchEvents,
+    runDueTimers,
+    runOutbox,
+    runUntilIdle,
+
+    /** Enrolls chosen leads by hand (the `manual` trigger, or any flow an operator picks). */
+    async enroll(actor: Actor, slug: string, leadIds: string[]) {
+      const flow = await requireFlow(slug);
+      if (!flow.current_version_id) throw new InputError([{ field: 'slug', message: 'has no published version' }]);
+      const results = [];
+      for (const leadId of leadIds) results.push(await executor.enroll(flow.current_version_id, leadId, { trigger: 'manual', by: actor.label }));
+      return results;
+    },
+
+    async setPaused(actor: Actor, slug: string, paused: boolean) {
+      const flow = await requireFlow(slug);
+      await workflowsRepo.update(db, flow.id, { status: paused ? 'paused' : 'active', updated_at: clock.now() });
+      await auditRepo.record(db, ids.newId(), clock.now(), { actorId: actor.id, actorLabel: actor.label, action: paused ? 'workflow.pause' : 'workflow.resume', entity: 'workflow', entityId: flow.id, details: { slug } });
+    },
+
+    async stats(slug: string) {
+      const flow = await requireFlow(slug);
+      const rows = await workflowsRepo.stats(db, flow.id);
+      const failedEffects = (await workflowsRepo.failedEffects(db, flow.id)).length;
+      const total = (status: string) => rows.filter((r) => r.status === status).reduce((s, r) => s + r.count, 0);
+      return {
+        slug,
+        status: flow.status,
+        perNode: rows.filter((r) => r.status === 'active').map((r) => ({ node: r.node, count: r.count })),
+        finished: total('finished'),
+        goal: total('goal'),
+        exited: total('exited'),
+        failed: total('failed'),
+        failedEffects
+      };
+    },
+
+    list: () => workflowsRepo.list(db),
+    failedEffects: (slug?: string) => (slug ? requireFlow(slug).then((f) => workflowsRepo.failedEffects(db, f.id)) : workflowsRepo.failedEffects(db)),
+    retryEffect: (id: string) => workflowsRepo.requeueEffect(db, id, clock.now()),
+
+    /**
+     * Loads `workflows/<slug>/workflow.json` and its `emails/*.liquid` (first line `subject: ...`)
+     * and publishes each flow that has no version yet. Runs on start-up.
+     */
+    async loadWorkflowsDir(dir: string, actor: Actor) {
+      if (!fs.existsSync(dir)) return [];
+      const loaded: string[] = [];
+      for (const slug of fs.readdirSync(dir).sort()) {
+        const file = path.join(dir, slug, 'workflow.json');
+        if (!fs.existsSync(file)) continue;
+        const emailsDir = path.join(dir, slug, 'emails');
+        if (fs.existsSync(emailsDir)) {
+          for (const f of fs.readdirSync(emailsDir).filter((x) => x.endsWith('.liquid'))) {
+            const text = fs.readFileSync(path.join(emailsDir, f), 'utf8');
+            const [first, ...rest] = text.split('\n');
+            const subject = first.replace(/^subject:\s*/i, '').trim();
+            const tslug = f.replace(/\.liquid$/, '');
+            const now = clock.now();
+            await db
+              .insertInto('email_templates')
+              .values({ id: ids.newId(), slug: tslug, name: subject, subject, body: rest.join('\n').trim() + '\n', locale: /[а-яё]/i.test(subject) ? 'ru' : 'en', updated_at: now })
+              .onConflict((oc) => oc.column('slug').doNothing())
+              .execute();
+          }
+        }
+        const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+        const existing = await workflowsRepo.findBySlug(db, raw.slug ?? slug);
+        if (existing?.current_version_id) continue;
+        try {
+          await publish(actor, raw);
+          loaded.push(raw.slug ?? slug);
+        } catch (e) {
+          throw new Error(`workflows/${slug}/workflow.json: ${(e as Error).message}`);
+        }
+      }
+      return loaded;
+    },
+
+    /** A worker loop for the server process or `npm run worker`; stop() waits for the round in flight. */
+    startWorker(intervalMs = 200) {
+      let stopped = false;
+      let wake: (() => void) | undefined;
+      const loop = (async () => {
+        while (!stopped) {
+          let n = 0;
+          try {
+            n = (await dispatchEvents()) + (await runDueTimers()) + (await runOutbox());
+          } catch (e) {
+            console.error(`[engine] worker round failed: ${(e as Error).message}`);
+          }
+          if (n === 0 && !stopped) await new Promise<void>((r) => ((wake = r), setTimeout(r, intervalMs)));
+        }
+      })();
+      return {
+        async stop() {
+          stopped = true;
+          wake?.();
+          await loop;
+        }
+      };
+    },
+
+    mailbox(limit = 100) {
+      return db.selectFrom('mailbox_messages').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
+    }
+  };
+}
+
+export type Engine = ReturnType<typeof createEngine>;
