@@ -6,12 +6,16 @@ import { createApp } from '../app';
 import { loadConfig } from '../config';
 import { run as runImport } from './import.command';
 import { run as runApiKey } from './api-key.command';
+import { run as runWorkflow } from './workflow.command';
+import { run as runWorker } from './worker.command';
 
 type Command = (app: Awaited<ReturnType<typeof createApp>>, args: string[]) => Promise<number>;
 
 const commands: Record<string, Command> = {
   import: runImport,
-  'api-key': runApiKey
+  'api-key': runApiKey,
+  workflow: runWorkflow,
+  worker: runWorker
 };
 
 async function main() {
