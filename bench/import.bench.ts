@@ -67,7 +67,8 @@ export default async function importBench(args: string[]) {
     const fileMb = fs.statSync(csv).size / 1048576;
 
     const app = await createApp({ config: loadConfig({ DATABASE_URL: path.join(dir, 'bench.db'), SEED: 'none', DATA_DIR: dir }) });
-    let peakRss = process.memoryUsage().rss;
+    const baselineRss = process.memoryUsage().rss;
+    let peakRss = baselineRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -99,6 +100,7 @@ export default async function importBench(args: string[]) {
       cpuSeconds: Number(cpuSeconds.toFixed(1)),
       rowsPerCpuSecond: Math.round(rows / cpuSeconds),
       loadAverage1m: Number(os.loadavg()[0].toFixed(1)),
+      baselineRssMb: Math.round(baselineRss / 1048576),
       peakRssMb: Math.round(peakRss / 1048576),
       vmHwmMb: vmHwmMb() !== undefined ? Math.round(vmHwmMb()!) : null,
       created: summary.created,

@@ -42,12 +42,12 @@ export const importsRepo = {
            OR (kind = 'phone' AND value IN (SELECT value FROM json_each(?)))`
     );
     const leads = sqlite.prepare(`SELECT * FROM leads WHERE id IN (SELECT value FROM json_each(?))`);
+    // Positional parameters: binding by name costs a property lookup per column per row.
     const identity = sqlite.prepare(
-      `INSERT INTO lead_identities (kind, value, lead_id, created_at) VALUES (@kind, @value, @lead_id, @created_at) ON CONFLICT (kind, value) DO NOTHING`
+      `INSERT INTO lead_identities (kind, value, lead_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING`
     );
     const event = sqlite.prepare(
-      `INSERT INTO events (id, lead_id, type, properties, source, actor_id, occurred_at, received_at, dedupe_key)
-       VALUES (@id, @lead_id, @type, @properties, @source, @actor_id, @occurred_at, @received_at, @dedupe_key)`
+      `INSERT INTO events (id, lead_id, type, properties, source, actor_id, occurred_at, received_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
     );
     const reject = sqlite.prepare(`INSERT INTO import_rejects (import_id, row_number, field, reason, raw) VALUES (@import_id, @row_number, @field, @reason, @raw)`);
     // Column sets vary (a lead row's keys, an update's patch), so statements are cached by them.
@@ -66,20 +66,20 @@ export const importsRepo = {
         return ids.length ? (leads.all(JSON.stringify(ids)) as LeadsTable[]) : [];
       },
       insertLead(row: LeadsTable) {
-        const cols = Object.keys(row);
-        const key = `i:${cols.join(',')}`;
-        cached(key, () => `INSERT INTO leads (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(row);
+        const values = Object.values(row);
+        const key = `i:${Object.keys(row).join(',')}`;
+        cached(key, () => `INSERT INTO leads (${Object.keys(row).map((c) => `"${c}"`).join(', ')}) VALUES (${values.map(() => '?').join(', ')})`).run(values);
       },
       updateLead(id: string, patch: Partial<LeadsTable>) {
         const cols = Object.keys(patch).filter((c) => c !== 'id');
         if (!cols.length) return;
         cached(`u:${cols.join(',')}`, () => `UPDATE leads SET ${setClause(cols)} WHERE id = @id`).run({ ...patch, id });
       },
-      insertIdentity(row: LeadIdentitiesTable) {
-        identity.run(row);
+      insertIdentity(r: LeadIdentitiesTable) {
+        identity.run(r.kind, r.value, r.lead_id, r.created_at);
       },
-      insertEvent(row: EventsTable) {
-        event.run(row);
+      insertEvent(e: EventsTable) {
+        event.run(e.id, e.lead_id, e.type, e.properties, e.source, e.actor_id, e.occurred_at, e.received_at, e.dedupe_key);
       },
       insertReject(row: ImportRejectsTable) {
         reject.run(row);
