@@ -42,6 +42,10 @@ async function createUser(u: { name: string; email: string }, role: 'Marketer' |
 
 test.beforeAll(async ({ browser }) => {
   page = await browser.newPage();
+  // Warm the first page's scripts: on a cold server the set-up form can hydrate after
+  // ensureAdmin has typed into it, which empties the name field.
+  await page.goto('/');
+  await page.waitForLoadState('networkidle');
   await ensureAdmin(page);
 });
 test.afterAll(async () => {
@@ -165,7 +169,8 @@ test('a marketer adds a channel with spend and sees the cost per lead', async ()
   await editor.getByLabel('Note').fill('<b>ноябрь</b>');
   await editor.getByRole('button', { name: 'Add spend' }).click();
   await expect(editor.locator('tbody tr')).toHaveCount(1);
-  await expect(editor.locator('tbody tr')).toContainText(`${first} — ${last}`);
+  const shown = (day: string) => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'Europe/Moscow' }).format(new Date(`${day}T12:00:00+03:00`));
+  await expect(editor.locator('tbody tr')).toContainText(`${shown(first)} — ${shown(last)}`);
   // Shown as text, never as markup.
   await expect(editor.locator('tbody tr td').nth(2)).toHaveText('<b>ноябрь</b>');
   await expect(row.locator('td').nth(3)).toContainText(/30,000/);
@@ -202,16 +207,18 @@ test('the admin sees these actions in the audit log, pages back, and reads it in
   const rows = page.getByTestId('audit-row');
   await expect(rows).toHaveCount(50);
   await expect(rows.first()).toContainText('Updated user');
-  await expect(rows.first()).toContainText('territory: Регион 54');
+  await expect(rows.first()).toContainText('Territory: Регион 54');
   await page.getByRole('button', { name: 'Load older' }).click();
   await expect(page.getByText("That's the beginning of the log.")).toBeVisible();
   const all = await rows.count();
   expect(all).toBeGreaterThan(50);
   const byAction = (a: string) => page.locator(`[data-testid="audit-row"][data-action="${a}"]`);
   await expect(byAction('user.create').filter({ hasText: marketer.email })).toContainText('Created user');
-  await expect(byAction('user.create').filter({ hasText: sales.email })).toContainText('role: sales');
+  // The subject names the user an update was about.
+  await expect(rows.first()).toContainText(`${sales.name} <${sales.email}>`);
+  await expect(byAction('user.create').filter({ hasText: sales.email })).toContainText('Role: Sales rep');
   await expect(byAction('channel.create').filter({ hasText: channel })).toContainText('marketer-');
-  await expect(byAction('channel.spend_add')).toContainText('amount: 30000');
+  await expect(byAction('channel.spend_add')).toContainText('Amount: 30000');
   await expect(byAction('channel.spend_add')).toContainText('Added channel spend');
   // No entry repeats across the two pages.
   const ids = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
@@ -222,6 +229,8 @@ test('the admin sees these actions in the audit log, pages back, and reads it in
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Журнал аудита');
   await expect(page.getByRole('columnheader', { name: 'Время (МСК)' })).toBeVisible();
   await expect(byAction('user.update').first()).toContainText('Изменён пользователь');
+  await expect(byAction('user.update').first()).toContainText('Территория: Регион 54');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: '/tmp/admin-audit-ru.png' });
 
   await page.goto('/settings/users');

@@ -1,4 +1,5 @@
 import { m } from '$lib/paraglide/messages';
+import { roleLabel } from './roles';
 
 /** Audit actions as people say them. An action not listed here (a newer feature) shows its code. */
 const ACTIONS: Record<string, () => string> = {
@@ -20,10 +21,31 @@ export function actionLabel(action: string): string {
   return ACTIONS[action]?.() ?? action;
 }
 
+/** Detail keys people know by a name; others (newer features) show as stored. */
+const KEYS: Record<string, () => string> = {
+  name: () => m.users_col_name(),
+  email: () => m.users_col_email(),
+  role: () => m.users_col_role(),
+  territory: () => m.users_col_territory(),
+  specializations: () => m.users_col_specializations(),
+  isManager: () => m.users_manager_badge(),
+  active: () => m.users_status_active(),
+  password: () => m.audit_detail_password(),
+  amount: () => m.audit_detail_amount(),
+  currency: () => m.audit_detail_currency(),
+  kind: () => m.channels_field_kind()
+};
+
+function shownValue(key: string, v: unknown): string {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'boolean') return v ? m.yes() : m.no();
+  if (key === 'role' && typeof v === 'string') return roleLabel(v);
+  if (key === 'password' && v === 'changed') return m.audit_detail_changed();
+  if (Array.isArray(v)) return v.length ? v.map(String).join(', ') : '—';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 /** Details as "key: value" pairs of plain text (the page renders them as text, never as HTML). */
 export function detailPairs(details: Record<string, unknown>): { key: string; value: string }[] {
-  return Object.entries(details).map(([key, v]) => ({
-    key,
-    value: v === null || v === undefined ? '—' : Array.isArray(v) ? v.map(String).join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v)
-  }));
+  return Object.entries(details).map(([key, v]) => ({ key: KEYS[key]?.() ?? key, value: shownValue(key, v) }));
 }

@@ -6,5 +6,11 @@ const AUDIT_PAGE_SIZE = 50;
 
 export const load: PageServerLoad = async ({ locals }) => {
   requireRole(locals.user, 'admin');
-  return { first: await getApp().services.audit.page(AUDIT_PAGE_SIZE) };
+  const { audit, auth, channels } = getApp().services;
+  const [first, users, channelRows] = await Promise.all([audit.page(AUDIT_PAGE_SIZE), auth.listUsers(), channels.list()]);
+  // Entries keep ids only; the page names what they point at when it still exists.
+  const subjects: Record<string, string> = {};
+  for (const u of users) subjects[`user:${u.id}`] = `${u.name} <${u.email}>`;
+  for (const c of channelRows) subjects[`channel:${c.id}`] = c.name;
+  return { first, subjects };
 };
