@@ -14,6 +14,7 @@ test('imports a Russian CSV with a duplicate, bad rows and a formula, and report
   await ensureAdmin(page);
   await page.goto('/import');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(/import leads|импорт лидов/i);
+  await page.screenshot({ path: '/tmp/import-upload.png' });
 
   await page.setInputFiles('#import-file', FIXTURE);
 
