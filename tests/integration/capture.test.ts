@@ -72,3 +72,16 @@ describe('capture and dedupe', () => {
     expect(audit.map((x) => x.action)).toContain('lead.merge');
   });
 });
+
+describe('channel attribution', () => {
+  it('files a lead under the channel declared for its utm_source and utm_medium', async () => {
+    const { actor: marketer } = await app.makeUser('marketer');
+    const id = await app.services.channels.create(marketer, { name: 'Яндекс Директ', kind: 'paid', utmSource: 'yandex', utmMedium: 'cpc' });
+    const r = await app.services.capture.capture({ input: parseLeadInput({ email: 'u@x.ru' }), source: 'form', touch: { utm_source: 'Yandex', utm_medium: 'CPC' }, actor });
+    const got = await app.services.leads.get(r.leadId);
+    expect('lead' in got && got.lead.channelId).toBe(id);
+    const other = await app.services.capture.capture({ input: parseLeadInput({ email: 'v@x.ru' }), source: 'form', touch: { utm_source: 'google', utm_medium: 'cpc' }, actor });
+    const got2 = await app.services.leads.get(other.leadId);
+    expect('lead' in got2 && got2.lead.channelName).toBe('google / cpc');
+  });
+});

@@ -5,6 +5,16 @@ export const channelsRepo = {
   findByName(db: Db, name: string) {
     return db.selectFrom('channels').selectAll().where('name', '=', name).executeTakeFirst();
   },
+  /** A channel declared for these UTM tags (medium may be left open on the channel). */
+  findByUtm(db: Db, source: string, medium: string | undefined) {
+    return db
+      .selectFrom('channels')
+      .selectAll()
+      .where((eb) => eb.fn('lower', ['utm_source']), '=', source)
+      .where((eb) => eb.or([eb('utm_medium', 'is', null), eb(eb.fn('lower', ['utm_medium']), '=', medium ?? '')]))
+      .orderBy('utm_medium', 'desc')
+      .executeTakeFirst();
+  },
   findById(db: Db, id: string) {
     return db.selectFrom('channels').selectAll().where('id', '=', id).executeTakeFirst();
   },

@@ -53,6 +53,15 @@ export function createChannelResolver(deps: Pick<Deps, 'clock' | 'ids'>) {
       const src = args.touch?.utm_source?.trim().toLowerCase();
       if (src) {
         const medium = args.touch?.utm_medium?.trim().toLowerCase() || undefined;
+        // A channel a marketer declared for these tags wins over one made up from them.
+        const key = `utm:${src}/${medium ?? ''}`;
+        const cachedId = cache.get(key);
+        if (cachedId) return cachedId;
+        const declared = await channelsRepo.findByUtm(db, src, medium);
+        if (declared) {
+          cache.set(key, declared.id);
+          return declared.id;
+        }
         const name = medium ? `${src} / ${medium}` : src;
         return ensure(db, name, kindForMedium(medium), { source: src, medium });
       }
