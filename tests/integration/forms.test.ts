@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { InputError, type Actor } from '../../src/lib/server/services/deps';
 import { HONEYPOT_FIELD, type FormDefinitionInput } from '../../src/lib/shared/forms';
-import { corsFor, readLimitedText, BodyTooLargeError } from '../../src/lib/server/http/public-endpoint';
+import { corsFor, publicRateLimit, readLimitedText, BodyTooLargeError } from '../../src/lib/server/http/public-endpoint';
 
 let app: TestApp;
 let marketer: Actor;
@@ -200,6 +200,16 @@ describe('public endpoint guards', () => {
     expect(corsFor('https://A.ru', ['https://a.ru'])).toMatchObject({ allowed: true });
     expect(corsFor('https://evil.ru', ['https://a.ru'])).toEqual({ allowed: false });
     expect(corsFor(null, ['https://a.ru'])).toMatchObject({ allowed: true });
+  });
+
+  it('limits submissions per IP and tells when to retry', () => {
+    const ip = '198.51.100.77';
+    expect(publicRateLimit('submit', ip, 2).allowed).toBe(true);
+    expect(publicRateLimit('submit', ip, 2).allowed).toBe(true);
+    const third = publicRateLimit('submit', ip, 2);
+    expect(third.allowed).toBe(false);
+    expect(third.retryAfterMs).toBeGreaterThan(0);
+    expect(publicRateLimit('submit', '198.51.100.78', 2).allowed).toBe(true);
   });
 
   it('stops reading a body past the limit, declared or streamed', async () => {
