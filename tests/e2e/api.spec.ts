@@ -166,5 +166,6 @@ test('a non-admin gets a 403 page for API keys', async ({ browser, baseURL }) =>
   const res = await p.goto('/settings/api-keys');
   expect(res?.status()).toBe(403);
   await expect(p.getByRole('alert')).toContainText(/Only admins|только администраторы/i);
+  await p.screenshot({ path: '/tmp/api-keys-403.png' });
   await ctx.close();
 });
