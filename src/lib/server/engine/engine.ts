@@ -170,10 +170,11 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
     return timers.length;
   }
 
-  async function failOrRetry(effect: { id: string; attempts: number }, e: Error) {
+  /** `on` is the open transaction when called from a batch: writing through `db` there would wait on itself. */
+  async function failOrRetry(effect: { id: string; attempts: number }, e: Error, on: typeof db = db) {
     const now = clock.now();
-    if (e instanceof PermanentEffectError || effect.attempts >= MAX_ATTEMPTS) await workflowsRepo.failEffect(db, effect.id, e.message, now);
-    else await workflowsRepo.retryEffect(db, effect.id, e.message, now + backoffMs(effect.attempts));
+    if (e instanceof PermanentEffectError || effect.attempts >= MAX_ATTEMPTS) await workflowsRepo.failEffect(on, effect.id, e.message, now);
+    else await workflowsRepo.retryEffect(on, effect.id, e.message, now + backoffMs(effect.attempts));
   }
 
   /** Claims pending effects with a lease and runs them; local ones commit with their result. */
@@ -194,7 +195,7 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
         const result = await localHandlers[e.kind](trx, e, parseJson(e.params, {}), ctx);
         await workflowsRepo.completeEffect(trx, e.id, e.lease_until!, 'done', result, clock.now());
       },
-      async (_trx, e, err) => failOrRetry(e, err)
+      async (trx, e, err) => failOrRetry(e, err, trx)
     );
     for (const e of remote) {
       try {
@@ -327,7 +328,50 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
 
     mailbox(limit = 100) {
       return db.selectFrom('mailbox_messages').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
-    }
+    },
+
+    /** The flows list: each flow with its trigger, current version and instances per status. */
+    async overview() {
+      const [flows, counts] = await Promise.all([workflowsRepo.list(db), workflowsRepo.instanceCounts(db)]);
+      return Promise.all(
+        flows.map(async (f) => {
+          const v = f.current_version_id ? await workflowsRepo.findVersion(db, f.current_version_id) : undefined;
+          const def = v ? parseJson<Partial<Workflow>>(v.definition, {}) : {};
+          const n = (status: string) => counts.find((c) => c.workflowId === f.id && c.status === status)?.count ?? 0;
+          return {
+            id: f.id,
+            slug: f.slug,
+            name: f.name,
+            description: def.description ?? null,
+            status: f.status,
+            trigger: def.trigger ?? null,
+            version: v?.version ?? null,
+            updatedAt: f.updated_at,
+            counts: { active: n('active'), finished: n('finished'), goal: n('goal'), exited: n('exited'), failed: n('failed') }
+          };
+        })
+      );
+    },
+
+    /** One flow for its page: the current definition, stats, versions and failed effects. */
+    async detail(slug: string) {
+      const flow = await requireFlow(slug);
+      const v = flow.current_version_id ? await workflowsRepo.findVersion(db, flow.current_version_id) : undefined;
+      const [versions, failed] = await Promise.all([workflowsRepo.listVersionsWithAuthor(db, flow.id), workflowsRepo.failedEffects(db, flow.id)]);
+      return {
+        id: flow.id,
+        slug: flow.slug,
+        name: flow.name,
+        status: flow.status,
+        version: v?.version ?? null,
+        definition: v ? (JSON.parse(v.definition) as Workflow) : null,
+        versions,
+        failedEffects: failed.map((e) => ({ id: e.id, leadId: e.lead_id, nodeId: e.node_id, kind: e.kind, attempts: e.attempts, error: e.last_error, createdAt: e.created_at, failedAt: e.done_at })),
+        stats: await this.stats(slug)
+      };
+    },
+
+    mailboxMessages: (opts: { leadId?: string; limit?: number } = {}) => workflowsRepo.mailbox(db, { leadId: opts.leadId, limit: opts.limit ?? 100 })
   };
 }
 

@@ -212,3 +212,36 @@ export const workflowsRepo = {
     return byNode.map((r) => ({ node: r.current_node, status: r.status, count: Number(r.n) }));
   }
 };
+  },
+
+  /** Instances per flow and status, for the flows list. */
+  async instanceCounts(db: Db) {
+    const rows = await db
+      .selectFrom('workflow_instances')
+      .select(['workflow_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['workflow_id', 'status'])
+      .execute();
+    return rows.map((r) => ({ workflowId: r.workflow_id, status: r.status, count: Number(r.n) }));
+  },
+  /** Published versions with the publisher's name (null for the system and the CLI). */
+  listVersionsWithAuthor(db: Db, workflowId: string) {
+    return db
+      .selectFrom('workflow_versions')
+      .leftJoin('users', 'users.id', 'workflow_versions.published_by')
+      .select(['workflow_versions.id', 'workflow_versions.version', 'workflow_versions.published_at', 'users.name as published_by_name'])
+      .where('workflow_versions.workflow_id', '=', workflowId)
+      .orderBy('workflow_versions.version', 'desc')
+      .execute();
+  },
+  /** The in-app mailbox, newest first, with the lead's name and the flow that sent each message. */
+  mailbox(db: Db, opts: { leadId?: string; limit: number }) {
+    let q = db
+      .selectFrom('mailbox_messages as m')
+      .leftJoin('leads', 'leads.id', 'm.lead_id')
+      .leftJoin('workflows', 'workflows.id', 'm.workflow_id')
+      .select(['m.id', 'm.lead_id', 'm.to_address', 'm.subject', 'm.body_text', 'm.template', 'm.node_id', 'm.created_at', 'leads.name as lead_name', 'workflows.slug as workflow_slug', 'workflows.name as workflow_name'])
+      .orderBy('m.created_at', 'desc')
+      .orderBy('m.id', 'desc')
+      .limit(opts.limit);
+    if (opts.leadId) q = q.where('m.lead_id', '=', opts.leadId);
+    return q.execute();

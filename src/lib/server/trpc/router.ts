@@ -3,6 +3,7 @@ import { leadsRouter } from './routers/leads.router';
 import { apiKeysRouter, auditRouter, meRouter, usersRouter } from './routers/admin.router';
 import { channelsRouter, formsRouter } from './routers/capture.router';
 import { importsRouter } from './routers/imports.router';
+import { workflowsRouter } from './routers/workflows.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -12,7 +13,8 @@ export const appRouter = router({
   leads: leadsRouter,
   forms: formsRouter,
   channels: channelsRouter,
-  imports: importsRouter
+  imports: importsRouter,
+  workflows: workflowsRouter
 });
 
 export type AppRouter = typeof appRouter;
