@@ -6,6 +6,8 @@ import { SESSION_COOKIE } from '$lib/server/http/session-cookie';
 
 export const init: ServerInit = async () => {
   await startRuntime();
+  // scripts/start.js awaits this on SIGTERM/SIGINT once the HTTP server has drained.
+  (globalThis as { __nurtureStop?: () => Promise<void> }).__nurtureStop = stopRuntime;
   // adapter-node emits this after it stops taking requests; Kysely then waits for the open
   // transaction before the database closes.
   process.once('sveltekit:shutdown' as never, async () => {

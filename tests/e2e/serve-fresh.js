@@ -9,5 +9,5 @@ process.env.DATA_DIR = dir;
 process.env.SEED = 'none';
 process.env.BODY_SIZE_LIMIT ??= '64M';
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-const buildDir = path.resolve(process.env.BUILD_DIR ?? 'build');
-await import(path.join(buildDir, 'index.js'));
+// The same entry as `npm start`, so the browser tests exercise the real start-up and shutdown.
+await import('../../scripts/start.js');
