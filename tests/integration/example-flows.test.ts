@@ -118,7 +118,7 @@ describe('example flows on the engine', () => {
     expect(await instance(yes, 'webinar-nurture')).toMatchObject({ status: 'active', current_node: 'ru_day_before' });
     await advance(2 * DAY + 1);
     // Three days without registering: the nudge, then out.
-    expect((await templates('no@example.ru')).filter((t) => t.startsWith('webinar'))).toEqual(['webinar-invite-ru', 'webinar-nudge-ru']);
+    expect((await templates('no@example.ru')).filter((t) => t?.startsWith('webinar'))).toEqual(['webinar-invite-ru', 'webinar-nudge-ru']);
     expect(await instance(no, 'webinar-nurture')).toEqual({ status: 'exited', current_node: 'no_registration_exit' });
 
     await advance(webinarAt + 2 * DAY - app.clock.now(), 3_600_000);

@@ -92,9 +92,42 @@ export function describeEvent(e: TimelineEvent, look: Lookup): DescribedEvent {
     case 'stage_changed':
     case 'owner_changed': {
       const title = e.type === 'stage_changed' ? m.leads_ev_stage_changed() : e.type === 'owner_changed' ? m.leads_ev_owner_changed() : m.leads_ev_field_changed();
-      return { title, details: changeDetails([p], look) };
+      // Changes a workflow made say so, since no person is named under them.
+      return { title, details: [...changeDetails([p], look), ...(p.by === 'workflow' ? [{ label: '', value: m.leads_ev_by_workflow() }] : [])] };
     }
+    case 'workflow_enrolled':
+    case 'workflow_step':
+    case 'email_sent':
+    case 'score_changed':
+    case 'handoff_requested':
+      return describeWorkflowEvent(e.type, p);
     default:
       return { title: m.leads_ev_other({ type: e.type }), details: Object.entries(p).map(([k, v]) => ({ label: k, value: plain(v) })) };
+  }
+}
+
+/** The workflow engine's events: entering a flow, each step on its path, and what a step did. */
+function describeWorkflowEvent(type: string, p: Record<string, unknown>): DescribedEvent {
+  const flow: Detail[] = typeof p.workflow === 'string' && p.workflow ? [{ label: m.leads_ev_workflow(), value: p.workflow }] : [];
+  switch (type) {
+    case 'workflow_enrolled':
+      return { title: m.leads_ev_workflow_enrolled(), details: [...flow, ...(p.trigger ? [{ label: m.leads_ev_started_by(), value: plain(p.by ? `${p.trigger} (${p.by})` : p.trigger) }] : [])] };
+    case 'workflow_step': {
+      const goal = typeof p.goal === 'string' ? p.goal : null;
+      const step = goal ?? (p.kind ? `${plain(p.nodeId)} (${plain(p.kind)})` : plain(p.nodeId));
+      return { title: goal ? m.leads_ev_workflow_goal() : m.leads_ev_workflow_step(), details: [...flow, { label: goal ? m.leads_ev_goal() : m.leads_ev_step(), value: step }] };
+    }
+    case 'email_sent':
+      return { title: m.leads_ev_email_sent(), details: [{ label: m.leads_ev_subject(), value: plain(p.subject) }, { label: m.leads_ev_template(), value: plain(p.template) }] };
+    case 'score_changed': {
+      const score = p.score === 'fit' ? m.leads_ev_score_fit() : p.score === 'engagement' ? m.leads_ev_score_engagement() : plain(p.score);
+      const points = typeof p.points === 'number' && p.points > 0 ? `+${p.points}` : plain(p.points);
+      return {
+        title: m.leads_ev_score_changed(),
+        details: [{ label: score, value: `${plain(p.from)} → ${plain(p.to)} (${points})` }, ...(p.reason ? [{ label: m.leads_ev_reason(), value: plain(p.reason) }] : [])]
+      };
+    }
+    default:
+      return { title: m.leads_ev_handoff_requested(), details: flow };
   }
 }
