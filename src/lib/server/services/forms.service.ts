@@ -2,7 +2,7 @@ import { formsRepo } from '../repositories/forms.repo';
 import { auditRepo } from '../repositories/audit.repo';
 import { parseJson } from '../repositories/json';
 import type { FormsTable } from '../db/schema';
-import { formDefinitionSchema, HONEYPOT_FIELD, type FormDefinitionInput, type FormField, type SubmitErrorCode, type VisitorForm } from '../../shared/forms';
+import { formDefinitionSchema, HONEYPOT_FIELD, type FormDefinition, type FormDefinitionInput, type FormField, type SubmitErrorCode, type VisitorForm } from '../../shared/forms';
 import { leadInputSchema, TEXT_FIELDS, UTM_KEYS, type LeadInput, type Touch, type UtmKey } from '../../shared/lead';
 import type { CaptureService } from './capture.service';
 import { InputError, NotFoundError, type Actor, type Deps } from './deps';
@@ -62,6 +62,24 @@ function slugify(s: string) {
   return base.length >= 2 ? base : 'form';
 }
 
+/** The stored columns of a validated definition, shared by create and update. */
+function columnsOf(f: FormDefinition, slug: string, now: number) {
+  return {
+    slug,
+    name: f.name,
+    title: f.title,
+    fields: JSON.stringify(f.fields),
+    consent_text: f.consentText ?? null,
+    submit_label: f.submitLabel ?? null,
+    thank_you_text: f.thankYouText ?? null,
+    redirect_url: f.redirectUrl ?? null,
+    channel_id: f.channelId ?? null,
+    allowed_origins: JSON.stringify(f.allowedOrigins),
+    active: f.active ? 1 : 0,
+    updated_at: now
+  };
+}
+
 export function createFormsService(deps: Deps, capture: CaptureService) {
   const { db, clock, ids } = deps;
 
@@ -97,23 +115,7 @@ export function createFormsService(deps: Deps, capture: CaptureService) {
       }
       const now = clock.now();
       const id = ids.newId();
-      await formsRepo.insert(db, {
-        id,
-        slug,
-        name: f.name,
-        title: f.title,
-        fields: JSON.stringify(f.fields),
-        consent_text: f.consentText ?? null,
-        submit_label: f.submitLabel ?? null,
-        thank_you_text: f.thankYouText ?? null,
-        redirect_url: f.redirectUrl ?? null,
-        channel_id: f.channelId ?? null,
-        allowed_origins: JSON.stringify(f.allowedOrigins),
-        active: f.active ? 1 : 0,
-        created_by: actor.id,
-        created_at: now,
-        updated_at: now
-      });
+      await formsRepo.insert(db, { id, ...columnsOf(f, slug, now), created_by: actor.id, created_at: now });
       await auditRepo.record(db, ids.newId(), now, { actorId: actor.id, actorLabel: actor.label, action: 'form.create', entity: 'form', entityId: id, details: { name: f.name, slug } });
       return { id, slug };
     },
@@ -126,20 +128,7 @@ export function createFormsService(deps: Deps, capture: CaptureService) {
       const clash = await formsRepo.findBySlug(db, slug);
       if (clash && clash.id !== id) throw new InputError([{ field: 'slug', message: 'is taken by another form' }]);
       const now = clock.now();
-      await formsRepo.update(db, id, {
-        slug,
-        name: f.name,
-        title: f.title,
-        fields: JSON.stringify(f.fields),
-        consent_text: f.consentText ?? null,
-        submit_label: f.submitLabel ?? null,
-        thank_you_text: f.thankYouText ?? null,
-        redirect_url: f.redirectUrl ?? null,
-        channel_id: f.channelId ?? null,
-        allowed_origins: JSON.stringify(f.allowedOrigins),
-        active: f.active ? 1 : 0,
-        updated_at: now
-      });
+      await formsRepo.update(db, id, columnsOf(f, slug, now));
       await auditRepo.record(db, ids.newId(), now, { actorId: actor.id, actorLabel: actor.label, action: 'form.update', entity: 'form', entityId: id, details: { name: f.name, slug } });
       return { id, slug };
     },
