@@ -1,6 +1,7 @@
 import { error } from '@sveltejs/kit';
 import type { RequestHandler } from './$types';
 import { getApp } from '$lib/server/runtime';
+import { csvResponse } from '$lib/server/http/csv-response';
 
 /** Every rejected row of an import with its column and reason, as a CSV to fix and re-import. */
 export const GET: RequestHandler = async ({ locals, params }) => {
@@ -10,23 +11,6 @@ export const GET: RequestHandler = async ({ locals, params }) => {
   const summary = await imports.status(params.id);
   if (!summary) error(404, 'No such import');
   const lines = imports.rejectsCsv(summary.id);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await lines.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
-    },
-    async cancel() {
-      await lines.return(undefined);
-    }
-  });
   const base = summary.filename.replace(/\.csv$/i, '').replace(/[^\p{L}\p{N}_.-]+/gu, '_') || 'import';
-  return new Response(body, {
-    headers: {
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="rejects.csv"; filename*=UTF-8''${encodeURIComponent(`${base}-rejects.csv`)}`,
-      'Cache-Control': 'no-store'
-    }
-  });
+  return csvResponse(lines, `${base}-rejects.csv`, 'rejects.csv');
 };
