@@ -26,6 +26,6 @@ export default ts.config(
     }
   },
   {
-    ignores: ['build/', '.svelte-kit/', 'src/lib/paraglide/', 'node_modules/', 'data/', 'test-results/', 'playwright-report/', 'bench/out/']
+    ignores: ['build/', 'build-*/', '.svelte-kit/', '.svelte-kit-*/', 'src/lib/paraglide/', 'node_modules/', 'data/', 'test-results/', 'playwright-report/', 'bench/out/']
   }
 );
