@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- api [requests] [connections]`: `POST /api/v1/events` against the BUILT server
- * (run `npm run build` first; BUILD_DIR picks another build). A temp base gets an API key and
- * 1,000 leads, the server starts as a child process, autocannon sends events (half to known
+ * `npm run bench -- api [requests] [connections]`: `POST /api/v1/events` against the BUILT server,
+ * started the way `npm start` does (`node scripts/start.js`; run `npm run build` first, BUILD_DIR
+ * picks another build). A temp base gets an API key and 1,000 leads, the server starts as a child
+ * process (SEED=none, WORKER=off unless BENCH_WORKER=on), autocannon sends events (half to known
  * emails, half unmatched, each with its own idempotency key), and after the server stops the
  * events table is counted: every 2xx must be exactly one stored row. Target: ≥ 2,000 req/s,
  * p99 < 50 ms.
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { createApp } from '../src/lib/server/app';
 import { loadConfig } from '../src/lib/server/config';
@@ -36,6 +38,8 @@ type Autocannon = (opts: { url: string; connections: number; amount: number; req
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const PORT = Number(process.env.BENCH_PORT ?? 4300);
+const START_SCRIPT = fileURLToPath(new URL('../scripts/start.js', import.meta.url));
+const WORKER = process.env.BENCH_WORKER === 'on' ? 'on' : 'off';
 const KNOWN_LEADS = 1000;
 const EVENT_TYPE = 'bench_event';
 
@@ -43,7 +47,7 @@ export default async function apiBench(args: string[]) {
   const total = Number(args[0] ?? 50_000);
   const connections = Number(args[1] ?? 50);
   const buildDir = path.resolve(process.env.BUILD_DIR ?? 'build');
-  if (!fs.existsSync(path.join(buildDir, 'index.js'))) throw new Error(`No built server in ${buildDir}: run \`npm run build\` first (or set BUILD_DIR).`);
+  if (!fs.existsSync(path.join(buildDir, 'handler.js'))) throw new Error(`No built server in ${buildDir}: run \`npm run build\` first (or set BUILD_DIR).`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nurture-bench-api-'));
   const dbFile = path.join(dir, 'nurture.db');
   let server: ChildProcess | undefined;
@@ -52,6 +56,7 @@ export default async function apiBench(args: string[]) {
     server = await startServer(buildDir, dir);
 
     let n = 0;
+    const loadBefore = os.loadavg()[0];
     const cpuBefore = processCpuMs(server.pid!);
     const started = Date.now();
     const result = await autocannon({
@@ -90,13 +95,15 @@ export default async function apiBench(args: string[]) {
         {
           cores: os.cpus().length,
           node: process.version,
+          worker: WORKER,
           connections,
           requests: result.requests.total,
           seconds: Number(seconds.toFixed(2)),
           reqPerSec: Math.round(rps),
           autocannonAvgReqPerSec: Math.round(result.requests.average),
           serverCpuMsPerReq: Number(serverCpuMsPerReq.toFixed(3)),
-          loadAverage1m: Number(os.loadavg()[0].toFixed(2)),
+          // The 1-minute load when the run started and when it ended (this run's own load included).
+          loadAverage1m: { before: Number(loadBefore.toFixed(2)), after: Number(os.loadavg()[0].toFixed(2)) },
           latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
           ok2xx: ok,
           non2xx: result.non2xx,
@@ -138,12 +145,10 @@ async function prepareBase(dbFile: string) {
 }
 
 async function startServer(buildDir: string, dataDir: string): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, SEED: 'none', PORT: String(PORT), HOST: '127.0.0.1', ORIGIN: `http://127.0.0.1:${PORT}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, BUILD_DIR: buildDir, DATA_DIR: dataDir, SEED: 'none', WORKER, PORT: String(PORT), HOST: '127.0.0.1' };
   delete env.DATABASE_URL; // DATA_DIR decides the file, the same one prepareBase wrote
-  const child = spawn(process.execPath, [path.join(buildDir, 'index.js')], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit']
-  });
+  delete env.ORIGIN; // as `npm start` on a plain http://localhost
+  const child = spawn(process.execPath, [START_SCRIPT], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);

@@ -24,6 +24,10 @@ const { handler } = await import(path.join(buildDir, 'handler.js'));
 
 const server = http.createServer((req, res) => {
   if (socketScheme) req.headers['x-nurture-scheme'] = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+  // The public REST API's fast path (src/lib/server/http/api-node.ts, published by hooks.server.ts):
+  // it answers its own POST /api/v1/* endpoints without SvelteKit's Request/Response machinery,
+  // about half the CPU of each call, and returns false for everything else.
+  if (req.method === 'POST' && globalThis.__nurtureApi?.(req, res)) return;
   handler(req, res, () => {
     res.statusCode = 404;
     res.end('Not found');

@@ -3,11 +3,15 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { paraglideMiddleware } from '$lib/paraglide/server';
 import { getApp, startRuntime, stopRuntime } from '$lib/server/runtime';
 import { SESSION_COOKIE } from '$lib/server/http/session-cookie';
+import { createNodeApiHandler } from '$lib/server/http/api-node';
 
 export const init: ServerInit = async () => {
   await startRuntime();
   // scripts/start.js awaits this on SIGTERM/SIGINT once the HTTP server has drained.
   (globalThis as { __nurtureStop?: () => Promise<void> }).__nurtureStop = stopRuntime;
+  // scripts/start.js serves POST /api/v1/* with this before SvelteKit's handler (same core, no
+  // Request/Response objects): see src/lib/server/http/api-node.ts.
+  (globalThis as { __nurtureApi?: unknown }).__nurtureApi = createNodeApiHandler(getApp);
   // adapter-node emits this after it stops taking requests; Kysely then waits for the open
   // transaction before the database closes.
   process.once('sveltekit:shutdown' as never, async () => {

@@ -7,6 +7,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { apiEventSchema, parseApiLead } from '../../src/lib/shared/api';
 import { InputError } from '../../src/lib/server/services/deps';
+import { createNodeApiHandler } from '../../src/lib/server/http/api-node';
 
 let app: TestApp;
 beforeEach(async () => {
@@ -125,6 +128,84 @@ describe('event ingestion', () => {
     expect(bad.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['email', 'type']);
     expect(apiEventSchema.safeParse({ type: 'ok' }).error!.issues.map((i) => i.path.join('.'))).toEqual(['email']);
     expect(await countEvents()).toBe(0);
+  });
+});
+
+/**
+ * The raw Node fast path (api-node.ts) that `npm start` puts before SvelteKit, over real HTTP on an
+ * ephemeral port. Whatever it does not own falls through to the next handler (SvelteKit in prod).
+ */
+describe('REST API on the raw Node path', () => {
+  let server: http.Server;
+  let base = '';
+  let key = '';
+  beforeEach(async () => {
+    key = (await app.services.apiKeys.create(admin, 'CRM')).key;
+    const api = createNodeApiHandler(() => app);
+    server = http.createServer((req, res) => {
+      if (api(req, res)) return;
+      res.writeHead(418).end('fell through');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  const call = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(base + path, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers } });
+
+  it('stores an event once per idempotency key and answers 202 JSON', async () => {
+    const lead = await app.services.capture.capture({ input: apiLead({ email: 'anna@x.ru' }).input, source: 'api', actor: admin });
+    const before = await countEvents();
+    const body = JSON.stringify({ email: 'Anna@x.ru', type: 'demo_requested', idempotencyKey: 'k1' });
+    const one = await call('/api/v1/events?via=test', body);
+    expect(one.status).toBe(202);
+    expect(one.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(one.headers.get('x-content-type-options')).toBe('nosniff');
+    const r1 = await one.json();
+    expect(r1).toEqual({ eventId: expect.any(String), leadId: lead.leadId, duplicate: false });
+    expect(await (await call('/api/v1/events', body)).json()).toEqual({ ...r1, duplicate: true });
+    expect(await countEvents()).toBe(before + 1);
+  });
+
+  it('refuses a bad key, a wrong type, bad JSON and invalid fields, storing nothing', async () => {
+    for (const authorization of ['', 'Bearer nrt_00000000_nope', `Bearer ${key}x`]) {
+      const res = await call('/api/v1/events', '{}', { authorization });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    }
+    expect((await call('/api/v1/leads', '{}', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect(await (await call('/api/v1/leads', '{"email":')).json()).toMatchObject({ error: 'invalid_json' });
+    const bad = await call('/api/v1/events', JSON.stringify({ type: 'Bad Type', extra: 1 }));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()).issues as { field: string }[]).map((i) => i.field).sort()).toEqual(['email', 'extra', 'type']);
+    expect(await countEvents()).toBe(0);
+  });
+
+  it('answers 413 for a declared or a streamed body over the limit', async () => {
+    const big = JSON.stringify({ email: 'a@b.ru', type: 'big', properties: { blob: 'x'.repeat(70 * 1024) } });
+    const declared = await call('/api/v1/events', big);
+    expect(declared.status).toBe(413);
+    expect(declared.headers.get('connection')).toBe('close');
+    const streamed = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${base}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 10; i++) req.write('y'.repeat(8 * 1024));
+      req.end();
+    });
+    expect(streamed).toBe(413);
+    expect(await countEvents()).toBe(0);
+  });
+
+  it('leaves other methods and paths to the next handler', async () => {
+    expect((await fetch(`${base}/api/v1/events`)).status).toBe(418);
+    expect((await call('/api/v1/events/', '{}')).status).toBe(418);
+    expect((await call('/api/v1/unknown', '{}')).status).toBe(418);
   });
 });
 
