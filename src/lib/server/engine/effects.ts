@@ -4,7 +4,7 @@ import { Liquid } from 'liquidjs';
 import type { Db } from '../db/database';
 import type { WorkflowOutboxTable } from '../db/schema';
 import { leadsRepo } from '../repositories/leads.repo';
-import { eventsRepo } from '../repositories/events.repo';
+import { workflowsRepo } from '../repositories/workflows.repo';
 import { usersRepo } from '../repositories/users.repo';
 import { parseJson } from '../repositories/json';
 import { searchTextOf } from '../services/lead-merge';
@@ -74,31 +74,47 @@ type RemoteHandler = (effect: WorkflowOutboxTable, params: Record<string, unknow
 // Plain-text emails for now (HTML comes with the email channel): no HTML escaping wanted here.
 const liquidText = new Liquid({ strictVariables: false, strictFilters: true });
 
+/**
+ * Parsed templates by source text: a campaign renders the same few templates thousands of times,
+ * and parsing was most of Liquid's cost in the engine bench. Keyed by text, so an edited template
+ * is parsed afresh; cleared when it grows, since subjects may differ per node.
+ */
+const parsedTemplates = new Map<string, ReturnType<Liquid['parse']>>();
+function renderText(source: string, scope: object): Promise<string> {
+  let parsed = parsedTemplates.get(source);
+  if (!parsed) {
+    if (parsedTemplates.size >= 500) parsedTemplates.clear();
+    parsed = liquidText.parse(source);
+    parsedTemplates.set(source, parsed);
+  }
+  return liquidText.render(parsed, scope);
+}
+
 async function leadEvent(trx: Db, ctx: EffectContext, leadId: string, type: string, properties: Record<string, unknown>) {
   const now = ctx.deps.clock.now();
-  await eventsRepo.append(trx, { id: ctx.deps.ids.newId(), lead_id: leadId, type, properties: JSON.stringify(properties), source: 'workflow', actor_id: null, occurred_at: now, received_at: now, dedupe_key: null });
+  await workflowsRepo.appendEvents(trx, [{ id: ctx.deps.ids.newId(), lead_id: leadId, type, properties: JSON.stringify(properties), source: 'workflow', actor_id: null, occurred_at: now, received_at: now, dedupe_key: null }]);
 }
 
 async function renderEmail(trx: Db, effect: WorkflowOutboxTable, params: Record<string, unknown>): Promise<Omit<OutgoingEmail, 'key' | 'workflowId' | 'nodeId'> | null> {
-  const lead = await leadsRepo.findById(trx, effect.lead_id);
+  const lead = await workflowsRepo.leadById(trx, effect.lead_id);
   if (!lead?.email) return null;
   const slug = String(params.template);
-  const tpl = await trx.selectFrom('email_templates').selectAll().where('slug', '=', slug).executeTakeFirst();
+  const tpl = await workflowsRepo.emailTemplate(trx, slug);
   if (!tpl) throw new PermanentEffectError(`email template "${slug}" does not exist`);
   const owner = lead.owner_id ? await usersRepo.findById(trx, lead.owner_id) : undefined;
   const scope = {
     lead: { ...lead, first_name: (lead.name ?? '').split(/\s+/)[0] ?? '', attributes: parseJson(lead.attributes, {}) },
     owner: owner ? { name: owner.name, email: owner.email } : null
   };
-  const subject = (await liquidText.parseAndRender(String(params.subject ?? tpl.subject), scope)).replace(/[\r\n]+/g, ' ').trim();
-  const text = await liquidText.parseAndRender(tpl.body, scope);
+  const subject = (await renderText(String(params.subject ?? tpl.subject), scope)).replace(/[\r\n]+/g, ' ').trim();
+  const text = await renderText(tpl.body, scope);
   return { leadId: lead.id, to: lead.email, subject, text, template: slug };
 }
 
 /** Effects on our own database: applied in the same transaction that marks the effect done. */
 export const localHandlers: Record<string, LocalHandler> = {
   async update_field(trx, effect, p, ctx) {
-    const lead = await leadsRepo.findById(trx, effect.lead_id);
+    const lead = await workflowsRepo.leadById(trx, effect.lead_id);
     if (!lead) return { skipped: 'lead gone' };
     const field = String(p.field);
     const now = ctx.deps.clock.now();
@@ -119,7 +135,7 @@ export const localHandlers: Record<string, LocalHandler> = {
     return { field };
   },
   async adjust_score(trx, effect, p, ctx) {
-    const lead = await leadsRepo.findById(trx, effect.lead_id);
+    const lead = await workflowsRepo.leadById(trx, effect.lead_id);
     if (!lead) return { skipped: 'lead gone' };
     const col = p.score === 'fit' ? 'fit_score' : 'engagement_score';
     const to = lead[col] + Number(p.points);
@@ -128,7 +144,7 @@ export const localHandlers: Record<string, LocalHandler> = {
     return { to };
   },
   async set_stage(trx, effect, p, ctx) {
-    const lead = await leadsRepo.findById(trx, effect.lead_id);
+    const lead = await workflowsRepo.leadById(trx, effect.lead_id);
     if (!lead) return { skipped: 'lead gone' };
     const stage = String(p.stage);
     if (!(STAGES as readonly string[]).includes(stage)) throw new PermanentEffectError(`unknown stage ${stage}`);
@@ -138,7 +154,7 @@ export const localHandlers: Record<string, LocalHandler> = {
     return { stage };
   },
   async assign_owner(trx, effect, p, ctx) {
-    const lead = await leadsRepo.findById(trx, effect.lead_id);
+    const lead = await workflowsRepo.leadById(trx, effect.lead_id);
     if (!lead) return { skipped: 'lead gone' };
     let ownerId: string | undefined;
     if (p.strategy === 'specific' && p.userEmail) ownerId = (await usersRepo.findByEmail(trx, String(p.userEmail)))?.id;
@@ -163,7 +179,7 @@ export const localHandlers: Record<string, LocalHandler> = {
     return { ownerId };
   },
   async notify(trx, effect, p, ctx) {
-    const lead = await leadsRepo.findById(trx, effect.lead_id);
+    const lead = await workflowsRepo.leadById(trx, effect.lead_id);
     const to = p.to as 'owner' | { role: string };
     const userId = to === 'owner' ? lead?.owner_id ?? null : null;
     const role = to === 'owner' ? (userId ? null : 'admin') : to.role;

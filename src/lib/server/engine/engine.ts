@@ -92,23 +92,39 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
     return flow;
   }
 
+  type TriggerCache = Map<string, Awaited<ReturnType<typeof workflowsRepo.byTrigger>>>;
+
+  /** Flows a trigger starts; cached for one dispatch batch, which runs in one transaction. */
+  async function flowsTriggeredBy(trx: typeof db, cache: TriggerCache, type: string, key: string | null) {
+    const k = `${type}\u0000${key ?? ''}`;
+    let hit = cache.get(k);
+    if (!hit) cache.set(k, (hit = await workflowsRepo.byTrigger(trx, type, key)));
+    return hit;
+  }
+
   /** Dispatches one stored lead event: resumes instances waiting for it, starts flows it triggers. */
-  async function dispatchOne(trx: typeof db, e: { id: string; lead_id: string | null; type: string; properties: string }) {
+  async function dispatchOne(trx: typeof db, e: { id: string; lead_id: string | null; type: string; properties: string }, triggers: TriggerCache = new Map()) {
     if (!e.lead_id) return;
     const props = parseJson<Record<string, unknown>>(e.properties, {});
-    const waiting = await workflowsRepo.activeInstancesOfLead(trx, e.lead_id, e.type);
-    for (const inst of waiting) await executor.stepIn(trx, inst.id, { type: e.type, properties: props });
-    if (FACT_EVENTS.has(e.type)) {
-      for (const inst of await workflowsRepo.activeInstancesOfLead(trx, e.lead_id)) await executor.stepIn(trx, inst.id, { type: FACTS_CHANGED_EVENT });
+    // One read of the lead's running instances serves both the waiting ones and the goal checks.
+    const active = await workflowsRepo.activeInstancesOfLead(trx, e.lead_id);
+    if (active.length) {
+      const awaited = ` ${e.type} `;
+      for (const inst of active) if (inst.awaiting?.includes(awaited)) await executor.stepIn(trx, inst.id, { type: e.type, properties: props });
+      if (FACT_EVENTS.has(e.type)) {
+        // Only goals look at changed facts while a lead rests in a node; a version without goals
+        // would transition to the same state, so its instances are not stepped at all.
+        for (const inst of active) if ((await executor.versionOf(trx, inst.version_id)).definition.goals.length) await executor.stepIn(trx, inst.id, { type: FACTS_CHANGED_EVENT });
+      }
     }
     const candidates =
       e.type === 'lead_created'
-        ? await workflowsRepo.byTrigger(trx, 'lead_created', null)
+        ? await flowsTriggeredBy(trx, triggers, 'lead_created', null)
         : e.type === 'form_submitted'
-          ? await workflowsRepo.byTrigger(trx, 'form_submitted', String(props.formSlug ?? ''))
+          ? await flowsTriggeredBy(trx, triggers, 'form_submitted', String(props.formSlug ?? ''))
           : e.type === 'stage_changed'
-            ? await workflowsRepo.byTrigger(trx, 'lifecycle_changed', String(props.to ?? ''))
-            : await workflowsRepo.byTrigger(trx, 'event', e.type);
+            ? await flowsTriggeredBy(trx, triggers, 'lifecycle_changed', String(props.to ?? ''))
+            : await flowsTriggeredBy(trx, triggers, 'event', e.type);
     for (const flow of candidates) {
       const cv = await executor.versionOf(trx, flow.current_version_id!);
       const t = cv.definition.trigger;
@@ -135,10 +151,11 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
         .limit(limit)
         .execute();
       if (!rows.length) return 0;
+      const triggers: TriggerCache = new Map();
       for (const e of rows) {
         await sql`savepoint dispatch`.execute(trx);
         try {
-          await dispatchOne(trx, e);
+          await dispatchOne(trx, e, triggers);
           await sql`release dispatch`.execute(trx);
         } catch (err) {
           await sql`rollback to dispatch`.execute(trx);
@@ -183,11 +200,13 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
     const effects = await workflowsRepo.claimEffects(db, now, limit, 60_000);
     const local = effects.filter((e) => localHandlers[e.kind] && (e.kind !== 'send_email' || ctx.mailer.local));
     const remote = effects.filter((e) => !local.includes(e));
+    // Flow status by id, read once per batch: the whole batch is one transaction anyway.
+    const flowStatus = new Map<string, string | undefined>();
     await executor.batch(
       local,
       async (trx, e) => {
-        const paused = await trx.selectFrom('workflows').select('status').where('id', '=', e.workflow_id).executeTakeFirst();
-        if (paused?.status === 'paused') {
+        if (!flowStatus.has(e.workflow_id)) flowStatus.set(e.workflow_id, (await workflowsRepo.findById(trx, e.workflow_id))?.status);
+        if (flowStatus.get(e.workflow_id) === 'paused') {
           // A paused flow stops acting; the effect waits and runs when the flow resumes.
           await workflowsRepo.retryEffect(trx, e.id, 'flow paused', clock.now() + 60_000);
           return;

@@ -1,16 +1,15 @@
 import { sql } from 'kysely';
 import { initialTransition, transition, type AnyStateMachine } from 'xstate';
 import type { Db } from '../db/database';
-import type { WorkflowInstancesTable, WorkflowOutboxTable } from '../db/schema';
+import type { EventsTable, WorkflowInstancesTable, WorkflowOutboxTable } from '../db/schema';
 import { workflowsRepo } from '../repositories/workflows.repo';
-import { leadsRepo } from '../repositories/leads.repo';
-import { eventsRepo } from '../repositories/events.repo';
 import { parseJson } from '../repositories/json';
 import { workflowSchema, type Workflow } from '../../shared/workflow';
 import type { Deps } from '../services/deps';
 import { compileWorkflow, CONTINUE_EVENT, EFFECT_ACTION, ENTER_ACTION, ENROLL_STATE, GOAL_STATE_PREFIX, INLINE_EFFECT_KINDS } from './compiler';
 import { eventTypesIn } from './conditions';
 import { ENROLL_EVENT, type EngineEvent, type LeadFacts } from './facts';
+import { addMs, engineProfile, mark } from './profile';
 
 interface CompiledVersion {
   versionId: string;
@@ -80,7 +79,7 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
   }
 
   async function loadFacts(trx: Db, leadId: string, eventTypes: string[], now: number): Promise<LeadFacts> {
-    const lead = await leadsRepo.findById(trx, leadId);
+    const lead = await workflowsRepo.leadById(trx, leadId);
     if (!lead) throw new Error(`lead ${leadId} is gone`);
     const attributes = parseJson<Record<string, unknown>>(lead.attributes, {});
     const fields: Record<string, unknown> = { ...lead };
@@ -125,7 +124,7 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
    */
   async function applyActions(trx: Db, inst: { id: string; lead_id: string; workflow_id: string }, cv: CompiledVersion, actions: MachineAction[], stepVersion: number, now: number, from = 0) {
     const effects: WorkflowOutboxTable[] = [];
-    const path: Parameters<typeof eventsRepo.appendMany>[1] = [];
+    const path: EventsTable[] = [];
     for (let i = from; i < actions.length; i++) {
       const a = actions[i];
       const p = a.params ?? {};
@@ -141,6 +140,7 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
       } else if (a.type === 'xstate.cancel') {
         await workflowsRepo.deleteTimer(trx, inst.id, String(p.sendId));
       } else if (a.type === ENTER_ACTION) {
+        engineProfile.nodes++;
         path.push({
           id: ids.newId(),
           lead_id: inst.lead_id,
@@ -174,7 +174,7 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
         });
       }
     }
-    if (path.length) await eventsRepo.appendMany(trx, path);
+    await workflowsRepo.appendEvents(trx, path);
     let inline = 0;
     for (const e of effects) {
       if (!INLINE_EFFECT_KINDS.has(e.kind)) continue;
@@ -187,14 +187,21 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
   }
 
   /** One event into one instance, inside the caller's transaction. */
-  async function stepIn(trx: Db, instanceId: string, event: Omit<EngineEvent, 'now' | 'lead'>): Promise<StepResult | null> {
-    const inst = await workflowsRepo.findInstance(trx, instanceId);
+  async function stepIn(trx: Db, instanceId: string, event: Omit<EngineEvent, 'now' | 'lead'>, known?: WorkflowInstancesTable): Promise<StepResult | null> {
+    // `known` is a row this transaction just wrote (enrollment): no need to read it back.
+    const inst = known?.id === instanceId ? known : await workflowsRepo.findInstance(trx, instanceId);
     if (!inst || inst.status !== 'active') return null;
     const now = clock.now();
     const cv = await versionOf(trx, inst.version_id);
+    engineProfile.steps++;
     let snapshot;
     try {
-      snapshot = cv.machine.resolveState(JSON.parse(inst.snapshot));
+      let t = mark();
+      const persisted = JSON.parse(inst.snapshot);
+      addMs('jsonMs', t);
+      t = mark();
+      snapshot = cv.machine.resolveState(persisted);
+      addMs('transitionMs', t);
     } catch (e) {
       // A snapshot that no longer restores is a bug: fail this instance, keep the others running.
       await workflowsRepo.markFailed(trx, inst.id, `snapshot does not restore: ${(e as Error).message}`, now);
@@ -202,7 +209,10 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
       return { instanceId: inst.id, status: 'failed', node: inst.current_node, effects: 0 };
     }
     let lead = await loadFacts(trx, inst.lead_id, cv.factEventTypes, now);
+    let t = mark();
     let [next, actions] = transition(cv.machine, snapshot, { ...event, now, lead } as never);
+    engineProfile.transitions++;
+    addMs('transitionMs', t);
     const all: MachineAction[] = [];
     let effects = 0;
     for (let round = 0; ; round++) {
@@ -214,11 +224,20 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
       if (applied.inline === 0 || next.status === 'done') break;
       if (round >= MAX_INLINE_ROUNDS) throw new Error('too many data effects in one step');
       lead = await loadFacts(trx, inst.lead_id, cv.factEventTypes, now);
+      t = mark();
       [next, actions] = transition(cv.machine, next, { type: CONTINUE_EVENT, now, lead } as never);
+      engineProfile.transitions++;
+      addMs('transitionMs', t);
     }
     const out = outcomeOf(next, cv.definition);
+    t = mark();
+    const persisted = cv.machine.getPersistedSnapshot(next);
+    addMs('transitionMs', t);
+    t = mark();
+    const snapshotJson = JSON.stringify(persisted);
+    addMs('jsonMs', t);
     const saved = await workflowsRepo.saveStep(trx, inst.id, inst.version, {
-      snapshot: JSON.stringify(cv.machine.getPersistedSnapshot(next)),
+      snapshot: snapshotJson,
       status: out.status,
       current_node: out.node,
       awaiting: out.status === 'active' ? awaitedTypes(cv.definition, out.node) : null,
@@ -249,7 +268,7 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
     const instanceId = ids.newId();
     const input = { instanceId, leadId, workflowId: cv.workflowId, versionId };
     const [initial] = initialTransition(cv.machine, input);
-    await workflowsRepo.insertInstance(trx, {
+    const row: WorkflowInstancesTable = {
       id: instanceId,
       workflow_id: cv.workflowId,
       version_id: versionId,
@@ -263,8 +282,9 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
       enrolled_at: now,
       updated_at: now,
       finished_at: null
-    });
-    await eventsRepo.append(trx, {
+    };
+    await workflowsRepo.insertInstance(trx, row);
+    await workflowsRepo.appendEvents(trx, [{
       id: ids.newId(),
       lead_id: leadId,
       type: 'workflow_enrolled',
@@ -274,8 +294,8 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
       occurred_at: now,
       received_at: now,
       dedupe_key: null
-    });
-    return stepIn(trx, instanceId, { type: ENROLL_EVENT });
+    }]);
+    return stepIn(trx, instanceId, { type: ENROLL_EVENT }, row);
   }
 
   /**
