@@ -39,6 +39,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const PORT = Number(process.env.BENCH_PORT ?? 4300);
 const START_SCRIPT = fileURLToPath(new URL('../scripts/start.js', import.meta.url));
+/** Extra node flags for the server, e.g. BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean);
 const WORKER = process.env.BENCH_WORKER === 'on' ? 'on' : 'off';
 const KNOWN_LEADS = 1000;
 const EVENT_TYPE = 'bench_event';
@@ -148,7 +150,7 @@ async function startServer(buildDir: string, dataDir: string): Promise<ChildProc
   const env: NodeJS.ProcessEnv = { ...process.env, BUILD_DIR: buildDir, DATA_DIR: dataDir, SEED: 'none', WORKER, PORT: String(PORT), HOST: '127.0.0.1' };
   delete env.DATABASE_URL; // DATA_DIR decides the file, the same one prepareBase wrote
   delete env.ORIGIN; // as `npm start` on a plain http://localhost
-  const child = spawn(process.execPath, [START_SCRIPT], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, START_SCRIPT], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);

@@ -18,6 +18,8 @@ import { createTestApp, type TestApp } from '../support/test-app';
 import { apiEventSchema, parseApiLead } from '../../src/lib/shared/api';
 import { InputError } from '../../src/lib/server/services/deps';
 import { createNodeApiHandler } from '../../src/lib/server/http/api-node';
+import { createEventsService } from '../../src/lib/server/services/events.service';
+import { createSqliteGroupCommit } from '../../src/lib/server/services/sqlite-group-commit';
 
 let app: TestApp;
 beforeEach(async () => {
@@ -135,6 +137,57 @@ describe('event ingestion', () => {
  * The raw Node fast path (api-node.ts) that `npm start` puts before SvelteKit, over real HTTP on an
  * ephemeral port. Whatever it does not own falls through to the next handler (SvelteKit in prod).
  */
+describe('event group commit', () => {
+  const actor = { id: null, label: 'api-key:CRM' };
+  const ev = (body: unknown) => apiEventSchema.parse(body);
+  /** The same mixed calls, all started in one tick so the SQLite path stores them in one batch. */
+  const mixedCalls = (svc: ReturnType<typeof createEventsService>) =>
+    Promise.allSettled([
+      svc.ingest(actor, ev({ email: 'ivan@x.ru', type: 'a', idempotencyKey: 'same' })),
+      svc.ingest(actor, ev({ email: 'IVAN@x.ru', type: 'a', idempotencyKey: 'same' })),
+      svc.ingest(actor, ev({ leadId: 'no-such-lead', type: 'b' })),
+      svc.ingest(actor, ev({ email: 'nobody@x.ru', type: 'c', properties: { n: 1 } }))
+    ]);
+
+  it('answers each call of a batch on its own: duplicates inside it, an unknown lead alone refused', async () => {
+    const lead = await app.services.capture.capture({ input: apiLead({ email: 'ivan@x.ru' }).input, source: 'api', actor });
+    const before = await countEvents();
+    const [first, again, unknown, stranger] = await mixedCalls(app.services.events);
+    expect(first).toEqual({ status: 'fulfilled', value: { eventId: expect.any(String), leadId: lead.leadId, duplicate: false } });
+    expect(again).toEqual({ status: 'fulfilled', value: { ...(first as PromiseFulfilledResult<object>).value, duplicate: true } });
+    expect(unknown.status === 'rejected' && unknown.reason).toBeInstanceOf(InputError);
+    expect(stranger).toMatchObject({ status: 'fulfilled', value: { leadId: null, duplicate: false } });
+    expect(await countEvents()).toBe(before + 2);
+  });
+
+  it('gives the same answers through Kysely when there is no raw SQLite handle', async () => {
+    const lead = await app.services.capture.capture({ input: apiLead({ email: 'ivan@x.ru' }).input, source: 'api', actor });
+    const [first, again, unknown, stranger] = await mixedCalls(createEventsService(app.deps));
+    expect(first).toMatchObject({ status: 'fulfilled', value: { leadId: lead.leadId, duplicate: false } });
+    expect(again).toEqual({ status: 'fulfilled', value: { ...(first as PromiseFulfilledResult<object>).value, duplicate: true } });
+    expect(unknown.status).toBe('rejected');
+    const row = await app.deps.db.selectFrom('events').selectAll().where('type', '=', 'c').executeTakeFirstOrThrow();
+    expect(row.id).toBe((stranger as PromiseFulfilledResult<{ eventId: string }>).value.eventId);
+    expect(JSON.parse(row.properties)).toEqual({ n: 1, $unmatchedEmail: 'nobody@x.ru' });
+  });
+
+  it('commits the rest of a batch when one write in it fails, and settles each call after the commit', async () => {
+    const sqlite = app.database.sqlite;
+    sqlite.exec('CREATE TABLE gc_probe (v INTEGER NOT NULL CHECK (v > 0))');
+    const insert = sqlite.prepare('INSERT INTO gc_probe (v) VALUES (?)');
+    const write = createSqliteGroupCommit(app.deps.db, sqlite, (v: number) => {
+      insert.run(v);
+      // Still inside the batch's transaction: an answer never goes out before the commit.
+      expect(sqlite.inTransaction).toBe(true);
+      return v * 10;
+    });
+    const results = await Promise.allSettled([1, 2, -3, 4].map(write));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((results[3] as PromiseFulfilledResult<number>).value).toBe(40);
+    expect(sqlite.prepare('SELECT v FROM gc_probe ORDER BY rowid').pluck().all()).toEqual([1, 2, 4]);
+  });
+});
+
 describe('REST API on the raw Node path', () => {
   let server: http.Server;
   let base = '';

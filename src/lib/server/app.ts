@@ -42,7 +42,7 @@ export async function createApp(opts: AppOptions) {
     capture,
     leads: createLeadsService(deps),
     apiKeys: createApiKeysService(deps),
-    events: createEventsService(deps),
+    events: createEventsService(deps, database.sqlite),
     channels: createChannelsAdminService(deps),
     forms: createFormsService(deps, capture),
     imports: createImportService(deps, channelResolver, database.sqlite),
