@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as foundation from './20261125T0900_foundation';
 import * as workflows from './20261125T1000_workflows';
+import * as email from './20261125T1100_email';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -8,5 +9,6 @@ import * as workflows from './20261125T1000_workflows';
  */
 export const migrations: Record<string, Migration> = {
   '20261125T0900_foundation': foundation,
-  '20261125T1000_workflows': workflows
+  '20261125T1000_workflows': workflows,
+  '20261125T1100_email': email
 };

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Table types, hand-kept in one place and matched to db/migrations. Times are ms UTC. */
 export interface UsersTable {
   id: string;
@@ -275,13 +277,70 @@ export interface EmailTemplatesTable {
   slug: string;
   name: string;
   subject: string;
+  /** Liquid plain-text body (the text part; also the HTML source when `html` is null). */
   body: string;
   locale: string;
+  updated_at: number;
+  preheader: string | null;
+  html: string | null;
+  /** marketing | transactional; defaults to marketing. */
+  kind: Generated<string>;
+  topic: string | null;
+}
+
+/* Email channel (db/migrations/20261125T1100_email.ts) */
+export interface MessagesTable {
+  id: string;
+  message_key: string;
+  lead_id: string | null;
+  template: string | null;
+  workflow_id: string | null;
+  node_id: string | null;
+  to_address: string;
+  subject: string;
+  kind: string;
+  status: string;
+  status_reason: string | null;
+  smtp_message_id: string | null;
+  smtp_response: string | null;
+  attempts: number;
+  created_at: number;
+  sent_at: number | null;
+  first_open_at: number | null;
+  first_click_at: number | null;
+  opens: number;
+  machine_opens: number;
+  clicks: number;
+  machine_clicks: number;
+}
+
+export interface MessageLinksTable {
+  id: string;
+  message_id: string;
+  position: number;
+  url: string;
+}
+
+export interface SuppressionsTable {
+  email: string;
+  reason: string;
+  source: string | null;
+  created_at: number;
+}
+
+export interface EmailPreferencesTable {
+  lead_id: string;
+  topic: string;
+  subscribed: number;
   updated_at: number;
 }
 
 export interface EngineTables {
   email_templates: EmailTemplatesTable;
+  messages: MessagesTable;
+  message_links: MessageLinksTable;
+  suppressions: SuppressionsTable;
+  email_preferences: EmailPreferencesTable;
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;
   workflow_instances: WorkflowInstancesTable;
