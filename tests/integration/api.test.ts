@@ -18,6 +18,7 @@ import { createTestApp, type TestApp } from '../support/test-app';
 import { apiEventSchema, parseApiLead } from '../../src/lib/shared/api';
 import { InputError } from '../../src/lib/server/services/deps';
 import { createNodeApiHandler } from '../../src/lib/server/http/api-node';
+import { serveApiRequest } from '../../src/lib/server/http/api-web';
 import { createEventsService } from '../../src/lib/server/services/events.service';
 import { createSqliteGroupCommit } from '../../src/lib/server/services/sqlite-group-commit';
 
@@ -259,6 +260,26 @@ describe('REST API on the raw Node path', () => {
     expect((await fetch(`${base}/api/v1/events`)).status).toBe(418);
     expect((await call('/api/v1/events/', '{}')).status).toBe(418);
     expect((await call('/api/v1/unknown', '{}')).status).toBe(418);
+  });
+});
+
+/** The Fetch API adapter the SvelteKit routes use (`vite dev`, `node build`): same core, same answers. */
+describe('REST API through Request/Response', () => {
+  const request = (key: string, body: BodyInit, headers: Record<string, string> = {}) =>
+    new Request('http://localhost/api/v1/events', { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers }, duplex: 'half' } as RequestInit);
+
+  it('stores an event, and caps a streamed body that declares no length', async () => {
+    const { key } = await app.services.apiKeys.create(admin, 'CRM');
+    const ok = await serveApiRequest(app, request(key, JSON.stringify({ email: 'x@y.ru', type: 'page_viewed' })), '/api/v1/events');
+    expect(ok.status).toBe(202);
+    expect(await ok.json()).toMatchObject({ leadId: null, duplicate: false });
+    const chunk = new TextEncoder().encode('y'.repeat(8 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({ pull: (c) => (sent++ < 10 ? c.enqueue(chunk) : c.close()) });
+    const big = await serveApiRequest(app, request(key, stream), '/api/v1/events');
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ error: 'payload_too_large' });
+    expect((await serveApiRequest(app, request('nrt_nope', '{}'), '/api/v1/events')).status).toBe(401);
   });
 });
 
