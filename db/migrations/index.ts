@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as foundation from './20261125T0900_foundation';
 import * as workflows from './20261125T1000_workflows';
 import * as email from './20261125T1100_email';
+import * as emailDelivery from './20261125T1110_email_delivery';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -10,5 +11,6 @@ import * as email from './20261125T1100_email';
 export const migrations: Record<string, Migration> = {
   '20261125T0900_foundation': foundation,
   '20261125T1000_workflows': workflows,
-  '20261125T1100_email': email
+  '20261125T1100_email': email,
+  '20261125T1110_email_delivery': emailDelivery
 };

@@ -27,7 +27,23 @@ const configSchema = z.object({
   WEBHOOK_ALLOW_HOSTS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((h) => h.trim()).filter(Boolean))
+    .transform((s) => s.split(',').map((h) => h.trim()).filter(Boolean)),
+  /** smtp://user:pass@host:port or smtps://…; unset keeps every email in the in-app Mailbox. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'expected smtp://user:pass@host:port or smtps://…')
+    .optional(),
+  /** The sender, e.g. `"Команда Nurture" <hello@example.ru>`. */
+  SMTP_FROM: z.string().default('Nurture <no-reply@nurture.local>'),
+  SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  /** Messages per second across the pool; 0 means no limit. */
+  SMTP_RATE_PER_SEC: z.coerce.number().int().min(0).default(0),
+  /** DKIM signs every message when the domain, the selector and a key are all set. */
+  DKIM_DOMAIN: z.string().optional(),
+  DKIM_SELECTOR: z.string().optional(),
+  /** PEM text of the DKIM private key (or DKIM_PRIVATE_KEY_FILE, a path to it). */
+  DKIM_PRIVATE_KEY: z.string().optional(),
+  DKIM_PRIVATE_KEY_FILE: z.string().optional()
 });
 
 export type Config = z.infer<typeof configSchema> & { databasePath: string };

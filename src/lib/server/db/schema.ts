@@ -259,6 +259,8 @@ export interface MailboxMessagesTable {
   workflow_id: string | null;
   node_id: string | null;
   created_at: number;
+  /** The HTML part (db/migrations/20261125T1110_email_delivery.ts); null for plain-text mail. */
+  body_html: string | null;
 }
 
 export interface NotificationsTable {
@@ -312,6 +314,8 @@ export interface MessagesTable {
   machine_opens: number;
   clicks: number;
   machine_clicks: number;
+  /** When the current (or last) send attempt started; a stale `sending` row is a crashed attempt. */
+  attempt_started_at: number | null;
 }
 
 export interface MessageLinksTable {
