@@ -9,6 +9,8 @@ import { createMailboxTransport } from '../../src/lib/server/email/mailbox-trans
 import { messageIdHeaderFor, parseSender } from '../../src/lib/server/email/message-headers';
 import type { OutgoingMessage, Transport } from '../../src/lib/server/email/contract';
 import { messagesRepo } from '../../src/lib/server/repositories/messages.repo';
+import { bounceReportSchema, createBounceRecorder } from '../../src/lib/server/email/bounces';
+import { NotFoundError } from '../../src/lib/server/services/deps';
 
 /*
  * Delivery against a real SMTP server on a local port (ports 2525-2535 belong to this suite):
@@ -330,5 +332,43 @@ describe('delivery off: the in-app Mailbox', () => {
     expect(kept[0].body_text).toContain('Привет, Иван!');
     expect(kept[0].body_html).toContain('<b>Иван</b>');
     expect(sink.accepted()).toBe(before);
+  });
+});
+
+describe('provider bounce and complaint reports', () => {
+  it('a hard bounce by Message-ID fails the message, suppresses the address and adds one email_bounced event, however often it is repeated', async () => {
+    const delivery = createDelivery(app.deps, smtp());
+    const m = await queued(delivery, 'later-bounce@example.ru');
+    expect((await delivery.deliver(m.id, m.build)).status).toBe('sent');
+    const recorder = createBounceRecorder(app.deps);
+    const mid = messageIdHeaderFor(m.messageKey, DOMAIN);
+    const report = { messageId: mid.slice(1, -1), type: 'hard_bounce' as const, detail: '550 5.1.1 user unknown' };
+    expect(await recorder.record(report, 'api-key:esp')).toEqual({ email: 'later-bounce@example.ru', messageId: m.id, leadId: m.leadId, suppressed: true });
+    expect(await recorder.record(report, 'api-key:esp')).toMatchObject({ suppressed: false });
+    expect(await row(m.id)).toMatchObject({ status: 'failed', status_reason: 'hard bounce (provider)' });
+    expect(await messagesRepo.suppressionOf(app.deps.db, 'later-bounce@example.ru')).toBe('bounced');
+    const events = (await app.services.leads.timeline(m.leadId)).filter((e) => e.type === 'email_bounced');
+    expect(events).toHaveLength(1);
+    expect(events[0].properties).toMatchObject({ messageId: m.id, hard: true, detail: '550 5.1.1 user unknown', via: 'webhook' });
+  });
+
+  it('a complaint by address suppresses it and adds email_complained; a soft bounce only records', async () => {
+    const recorder = createBounceRecorder(app.deps);
+    const leadId = await lead('complainer@example.ru');
+    expect(await recorder.record({ email: ' Complainer@Example.RU ', type: 'complaint' }, 'test')).toMatchObject({ email: 'complainer@example.ru', leadId, suppressed: true });
+    expect(await messagesRepo.suppressionOf(app.deps.db, 'complainer@example.ru')).toBe('complained');
+    const soft = await lead('soft@example.ru');
+    expect(await recorder.record({ email: 'soft@example.ru', type: 'soft_bounce' }, 'test')).toMatchObject({ leadId: soft, suppressed: false });
+    expect(await messagesRepo.suppressionOf(app.deps.db, 'soft@example.ru')).toBeNull();
+    expect((await app.services.leads.timeline(leadId)).map((e) => e.type)).toContain('email_complained');
+    expect((await app.services.leads.timeline(soft)).find((e) => e.type === 'email_bounced')?.properties).toMatchObject({ soft: true, hard: false });
+  });
+
+  it('refuses reports that name nothing we know, and validates the shape', async () => {
+    const recorder = createBounceRecorder(app.deps);
+    await expect(recorder.record({ messageId: '<nope@x>', type: 'hard_bounce' }, 'test')).rejects.toBeInstanceOf(NotFoundError);
+    expect(bounceReportSchema.safeParse({ type: 'hard_bounce' }).success).toBe(false);
+    expect(bounceReportSchema.safeParse({ email: 'a@b.ru', type: 'deleted' }).success).toBe(false);
+    expect(bounceReportSchema.safeParse({ email: 'a@b.ru', type: 'complaint', extra: 1 }).success).toBe(false);
   });
 });

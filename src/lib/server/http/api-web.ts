@@ -20,7 +20,7 @@ function fromWebRequest(request: Request, pathname: string): ApiRequest {
   };
 }
 
-async function readCapped(request: Request, limit: number): Promise<string | null> {
+export async function readCapped(request: Request, limit: number): Promise<string | null> {
   if (!request.body) return '';
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
