@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isTimeZone, parseFrequencyCap, parseSendWindow } from './email/send-rules';
 
 /**
  * Environment, parsed once. A bad value stops start-up with the variable's name,
@@ -28,6 +29,15 @@ const configSchema = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((h) => h.trim()).filter(Boolean)),
+  /** The zone for leads whose own zone is unknown (no timezone, phone or known country). */
+  WORKSPACE_TIMEZONE: z.string().default('Europe/Moscow').refine(isTimeZone, 'expected an IANA time zone such as Europe/Moscow'),
+  /** Marketing sends wait for this window in the lead's zone, e.g. "mon-fri 09:00-18:00"; empty = any time. */
+  SEND_WINDOW: z.string().default('').refine((s) => s.trim() === '' || tryParse(() => parseSendWindow(s)), 'expected e.g. "mon-fri 09:00-18:00"'),
+  /** At most N marketing emails per lead per period across all flows, e.g. "3/7d"; empty = no cap. */
+  FREQUENCY_CAP: z.string().default('').refine((s) => s.trim() === '' || tryParse(() => parseFrequencyCap(s)), 'expected e.g. "3/7d"'),
+  /** The sender's name and postal address printed in every email's footer (anti-spam laws ask for it). */
+  WORKSPACE_NAME: z.string().max(200).default('Nurture'),
+  WORKSPACE_ADDRESS: z.string().max(500).default(''),
   /** smtp://user:pass@host:port or smtps://…; unset keeps every email in the in-app Mailbox. */
   SMTP_URL: z
     .string()
@@ -45,6 +55,15 @@ const configSchema = z.object({
   DKIM_PRIVATE_KEY: z.string().optional(),
   DKIM_PRIVATE_KEY_FILE: z.string().optional()
 });
+
+function tryParse(f: () => unknown): boolean {
+  try {
+    f();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof configSchema> & { databasePath: string };
 

@@ -4,6 +4,7 @@ import { apiKeysRouter, auditRouter, meRouter, usersRouter } from './routers/adm
 import { channelsRouter, formsRouter } from './routers/capture.router';
 import { importsRouter } from './routers/imports.router';
 import { workflowsRouter } from './routers/workflows.router';
+import { templatesRouter } from './routers/templates.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -14,7 +15,8 @@ export const appRouter = router({
   forms: formsRouter,
   channels: channelsRouter,
   imports: importsRouter,
-  workflows: workflowsRouter
+  workflows: workflowsRouter,
+  templates: templatesRouter
 });
 
 export type AppRouter = typeof appRouter;
