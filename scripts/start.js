@@ -28,6 +28,9 @@ const server = http.createServer((req, res) => {
   // it answers its own POST /api/v1/* endpoints without SvelteKit's Request/Response machinery,
   // about half the CPU of each call, and returns false for everything else.
   if (req.method === 'POST' && globalThis.__nurtureApi?.(req, res)) return;
+  // Open pixel, click redirect (GET /t/*) and one-click unsubscribe (POST /u/<token>): same idea,
+  // src/lib/server/http/tracking-node.ts; hits must be cheap (bench/track.bench.ts).
+  if (globalThis.__nurtureTrack?.(req, res)) return;
   handler(req, res, () => {
     res.statusCode = 404;
     res.end('Not found');

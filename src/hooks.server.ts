@@ -4,6 +4,7 @@ import { paraglideMiddleware } from '$lib/paraglide/server';
 import { getApp, startRuntime, stopRuntime } from '$lib/server/runtime';
 import { SESSION_COOKIE } from '$lib/server/http/session-cookie';
 import { createNodeApiHandler } from '$lib/server/http/api-node';
+import { createNodeTrackHandler } from '$lib/server/http/tracking-node';
 
 export const init: ServerInit = async () => {
   await startRuntime();
@@ -12,6 +13,8 @@ export const init: ServerInit = async () => {
   // scripts/start.js serves POST /api/v1/* with this before SvelteKit's handler (same core, no
   // Request/Response objects): see src/lib/server/http/api-node.ts.
   (globalThis as { __nurtureApi?: unknown }).__nurtureApi = createNodeApiHandler(getApp);
+  // ... and GET /t/* (pixel, click redirect) and POST /u/<token> (one-click unsubscribe): tracking-node.ts.
+  (globalThis as { __nurtureTrack?: unknown }).__nurtureTrack = createNodeTrackHandler(getApp);
   // adapter-node emits this after it stops taking requests; Kysely then waits for the open
   // transaction before the database closes.
   process.once('sveltekit:shutdown' as never, async () => {

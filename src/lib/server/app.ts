@@ -13,6 +13,7 @@ import { createFormsService } from './services/forms.service';
 import { createImportService } from './services/import.service';
 import { createAuditService } from './services/audit.service';
 import { createEngine, type EngineOptions } from './engine/engine';
+import { createTrackingService } from './services/tracking.service';
 
 export interface AppOptions {
   config: Config;
@@ -47,7 +48,8 @@ export async function createApp(opts: AppOptions) {
     forms: createFormsService(deps, capture),
     imports: createImportService(deps, channelResolver, database.sqlite),
     audit: createAuditService(deps),
-    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, ...opts.engine })
+    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, ...opts.engine }),
+    tracking: createTrackingService(deps, { secret: config.TRACKING_SECRET, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` }, database.sqlite)
   };
   return {
     config,

@@ -15,6 +15,8 @@ const configSchema = z.object({
     .regex(/^(sqlite:|file:)?[^\s]+$/, 'expected a SQLite file path, sqlite:<path> or :memory:')
     .optional(),
   PUBLIC_URL: z.url().optional(),
+  /** HMAC key of tracking and unsubscribe tokens; unset: one is generated and kept in the settings table. */
+  TRACKING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   SEED: z.enum(['demo', 'none']).default('demo'),
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   WORKFLOWS_DIR: z.string().default('./workflows'),
