@@ -91,7 +91,7 @@ describe('engine speed-ups', () => {
     await app.services.leads.update(actor, id, { company: 'Вектор' });
     await app.services.engine.runUntilIdle();
     // The goal flow was stepped (its goal checked) and is still waiting; the plain one untouched.
-    expect(await versions()).toEqual({ plain: before.plain, 'with-goal': [before['with-goal'][0] + 1, 'active'] });
+    expect(await versions()).toEqual({ plain: before.plain, 'with-goal': [Number(before['with-goal'][0]) + 1, 'active'] });
     await app.services.leads.update(actor, id, { stage: 'mql' });
     await app.services.engine.runUntilIdle();
     expect((await versions())['with-goal'][1]).toBe('goal');

@@ -12,6 +12,7 @@ import { propertiesMatch } from './conditions';
 import { createExecutor, StaleInstanceError } from './executor';
 import { createMailboxMailer, localHandlers, PermanentEffectError, remoteHandlers, type EffectContext, type Mailer } from './effects';
 import { FACTS_CHANGED_EVENT } from './facts';
+import { engineProfile } from './profile';
 
 const CURSOR_KEY = 'engine.eventCursor';
 /** Lead events that may change what a goal or branch sees. */
@@ -198,6 +199,7 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
   async function runOutbox(limit = 200): Promise<number> {
     const now = clock.now();
     const effects = await workflowsRepo.claimEffects(db, now, limit, 60_000);
+    engineProfile.effects += effects.length;
     const local = effects.filter((e) => localHandlers[e.kind] && (e.kind !== 'send_email' || ctx.mailer.local));
     const remote = effects.filter((e) => !local.includes(e));
     // Flow status by id, read once per batch: the whole batch is one transaction anyway.

@@ -13,12 +13,14 @@ export const engineProfile = {
   transitions: 0,
   /** Nodes entered (the path rows written). */
   nodes: 0,
+  /** Outbox effects claimed and run by `runOutbox`. */
+  effects: 0,
   /** Milliseconds in `resolveState`, `transition`, `initialTransition` and `getPersistedSnapshot`. */
   transitionMs: 0,
   /** Milliseconds parsing and writing snapshots and facts as JSON. */
   jsonMs: 0,
   reset() {
-    this.steps = this.transitions = this.nodes = 0;
+    this.steps = this.transitions = this.nodes = this.effects = 0;
     this.transitionMs = this.jsonMs = 0;
   }
 };
