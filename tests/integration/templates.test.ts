@@ -76,7 +76,9 @@ describe('templates service', () => {
     const list = await svc.list();
     const w1 = list.find((t) => t.slug === 'welcome-1-ru');
     expect(w1).toMatchObject({ locale: 'ru', topic: 'onboarding', usedBy: [{ slug: 'welcome-sequence' }] });
-    expect(w1?.subject).toMatch(/добро пожаловать/);
+    // Names and subjects loaded from files hold Liquid: listed as a lead would read them.
+    expect(w1).toMatchObject({ name: 'Здравствуйте, добро пожаловать в Nurture', sampleSubject: 'Anna, добро пожаловать в Nurture' });
+    expect(w1?.subject).toMatch(/^\{\{ lead.first_name/);
     const tpl = await svc.get('welcome-1-ru');
     expect(tpl.html).toContain('<ul>');
     expect(tpl.preheader).toMatch(/^Пришлём/);

@@ -48,7 +48,7 @@ export function wrapInLayout(i: LayoutInput): string {
   const lang = i.locale.toLowerCase().startsWith('ru') ? 'ru' : 'en';
   const brand = i.workspace.logoUrl
     ? `<img src="${escapeHtml(safeUrl(i.workspace.logoUrl))}" alt="${escapeHtml(i.workspace.name)}" height="32" style="display:block;border:0;height:32px">`
-    : `<span style="font-size:20px;font-weight:700;color:#1f2a24">${escapeHtml(i.workspace.name)}</span>`;
+    : `<span style="font-family:Arial,Helvetica,sans-serif;font-size:20px;font-weight:700;color:#1f2a24">${escapeHtml(i.workspace.name)}</span>`;
   // Clients show the first text of the body beside the subject; the padding keeps body text out of it.
   const preheader = i.preheader
     ? `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;font-size:1px;line-height:1px;color:#f4f6f4;opacity:0">${escapeHtml(i.preheader)}${'&#8199;&#847;'.repeat(40)}</div>`

@@ -104,10 +104,15 @@ export function oneLine(s: string): string {
   return s.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
 }
 
+/** A one-line field (a subject, a name) rendered as text; throws TemplateError. */
+export function renderLine(source: string, scope: RenderScope): string {
+  return oneLine(render('subject', source, scope, textLiquid));
+}
+
 export function renderTemplate(t: TemplateSource, scope: RenderScope): RenderedEmail {
   const kind = t.kind ?? 'marketing';
   const locale = t.locale ?? 'en';
-  const subject = oneLine(render('subject', t.subject, scope, textLiquid));
+  const subject = renderLine(t.subject, scope);
   const preheader = t.preheader?.trim() ? oneLine(render('preheader', t.preheader, scope, textLiquid)) || null : null;
   const contentHtml = t.html?.trim() ? render('html', t.html, scope, htmlLiquid) : textToHtml(render('body', t.body ?? '', scope, htmlLiquid));
   const layout = { workspace: scope.workspace, unsubscribeUrl: scope.unsubscribe_url, preferencesUrl: scope.preferences_url, locale, kind };

@@ -8,7 +8,7 @@ export type TemplateRow = Omit<EmailTemplatesTable, 'kind'> & { kind: string };
 
 export const templatesRepo = {
   async list(db: Db): Promise<TemplateRow[]> {
-    return db.selectFrom('email_templates').selectAll().orderBy('name').orderBy('slug').execute();
+    return db.selectFrom('email_templates').selectAll().orderBy('slug').execute();
   },
   async bySlug(db: Db, slug: string): Promise<TemplateRow | undefined> {
     return db.selectFrom('email_templates').selectAll().where('slug', '=', slug).executeTakeFirst();

@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { templatesRepo, type TemplateRow } from '../repositories/templates.repo';
 import { auditRepo } from '../repositories/audit.repo';
-import { leadScope, renderTemplate, sampleScope, validateTemplate, type RenderScope, type TemplateIssue } from '../email/render';
+import { leadScope, renderLine, renderTemplate, sampleScope, validateTemplate, type RenderScope, type TemplateIssue } from '../email/render';
 import type { Workspace } from '../email/layout';
 import type { RenderedEmail } from '../email/contract';
 import { InputError, NotFoundError, ConflictError, type Actor, type Deps } from './deps';
@@ -107,11 +107,23 @@ export function createTemplatesService(deps: Deps, config: Config) {
       const usedBy = new Map<string, { slug: string; name: string }[]>();
       for (const f of await templatesRepo.currentFlowDefinitions(db))
         for (const slug of new Set(templatesUsedBy(f.definition))) usedBy.set(slug, [...(usedBy.get(slug) ?? []), { slug: f.slug, name: f.name }]);
+      // Names and subjects loaded from files hold Liquid; the list reads better as a lead sees them.
+      // A name reads best with the defaults it names ("Hi there"), a subject as the sample lead sees it.
+      const sample = sampleScope(workspace);
+      const nobody = { ...sample, lead: leadScope({}), owner: null };
+      const asSeen = (s: string, scope = sample) => {
+        try {
+          return renderLine(s, scope);
+        } catch {
+          return s;
+        }
+      };
       return (await templatesRepo.list(db)).map((t) => ({
         id: t.id,
         slug: t.slug,
-        name: t.name,
+        name: asSeen(t.name, nobody),
         subject: t.subject,
+        sampleSubject: asSeen(t.subject),
         kind: t.kind,
         topic: t.topic,
         locale: t.locale,
