@@ -361,7 +361,7 @@ describe('provider bounce and complaint reports', () => {
     expect(await recorder.record({ email: 'soft@example.ru', type: 'soft_bounce' }, 'test')).toMatchObject({ leadId: soft, suppressed: false });
     expect(await messagesRepo.suppressionOf(app.deps.db, 'soft@example.ru')).toBeNull();
     expect((await app.services.leads.timeline(leadId)).map((e) => e.type)).toContain('email_complained');
-    expect((await app.services.leads.timeline(soft)).find((e) => e.type === 'email_bounced')?.properties).toMatchObject({ soft: true, hard: false });
+    expect((await app.services.leads.timeline(soft)).find((e) => e.type === 'email_bounced')?.properties).toEqual({ email: 'soft@example.ru', soft: true, via: 'webhook' });
   });
 
   it('refuses reports that name nothing we know, and validates the shape', async () => {

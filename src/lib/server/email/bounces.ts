@@ -68,7 +68,14 @@ export function createBounceRecorder(deps: Pick<Deps, 'db' | 'clock' | 'ids'>) {
             id: ids.newId(),
             lead_id: leadId,
             type,
-            properties: JSON.stringify({ messageId: message?.id ?? null, email, hard: report.type === 'hard_bounce', soft: report.type === 'soft_bounce', detail: report.detail ?? null, via: 'webhook' }),
+            // Only what is known, so the timeline shows no empty or false rows.
+            properties: JSON.stringify({
+              email,
+              ...(message ? { messageId: message.id, subject: message.subject } : {}),
+              ...(report.type === 'hard_bounce' ? { hard: true } : report.type === 'soft_bounce' ? { soft: true } : {}),
+              ...(report.detail ? { detail: report.detail } : {}),
+              via: 'webhook'
+            }),
             source: 'email',
             actor_id: null,
             occurred_at: now,
