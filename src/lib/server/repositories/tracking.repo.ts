@@ -37,9 +37,11 @@ export interface StoredClick {
 export function trackingHitStatements(sqlite: SQLite.Database) {
   const message = sqlite.prepare<[string], TrackedMessage>(TRACKED_MESSAGE_SQL);
   const link = sqlite.prepare<[string, string], string>(`SELECT url FROM message_links WHERE id = ? AND message_id = ?`).pluck();
-  // events_lead (lead_id, occurred_at) serves this: a lead has few clicks in two seconds.
+  // Through events_lead (lead_id, occurred_at): a lead has few clicks in two seconds. The `+` keeps
+  // SQLite from picking events_type instead, which scans every lead's clicks of the period (measured:
+  // half the CPU of a hit under load).
   const recentClicks = sqlite.prepare<[string, number], { id: string; occurred_at: number; properties: string }>(
-    `SELECT id, occurred_at, properties FROM events WHERE lead_id = ? AND occurred_at >= ? AND type = 'email_clicked'`
+    `SELECT id, occurred_at, properties FROM events WHERE lead_id = ? AND occurred_at >= ? AND +type = 'email_clicked'`
   );
   // first_*_at takes the hit's time only when it is a person's (the parameter is null for machines).
   const countOpen = sqlite.prepare(
@@ -54,7 +56,7 @@ export function trackingHitStatements(sqlite: SQLite.Database) {
   const flagEventMachine = sqlite.prepare(`UPDATE events SET properties = json_set(properties, '$.machine', json('true'), '$.machineReason', ?) WHERE id = ?`);
   const firstHumanClick = sqlite
     .prepare<[string, number, string], number | null>(
-      `SELECT min(occurred_at) FROM events WHERE lead_id = ? AND occurred_at >= ? AND type = 'email_clicked'
+      `SELECT min(occurred_at) FROM events WHERE lead_id = ? AND occurred_at >= ? AND +type = 'email_clicked'
        AND json_extract(properties, '$.messageId') = ? AND json_extract(properties, '$.machine') = 0`
     )
     .pluck();

@@ -132,11 +132,6 @@ export function createTrackingService(deps: Deps, opts: TrackingOptions, sqlite:
       return (await recordHit({ kind: 'c', messageId: t.messageId, linkId: t.linkId, now: clock.now(), ...meta }))?.url ?? null;
     },
 
-    /** Whether an unsubscribe token is genuine and its message known; reads only. */
-    async tokenIsValid(token: string): Promise<boolean> {
-      return (await messageOf(token)) !== null;
-    },
-
     /** The unsubscribe and preference pages' data; reads only (a GET must change nothing). */
     async preferences(token: string): Promise<PreferencesView | null> {
       const msg = await messageOf(token);
