@@ -2,8 +2,8 @@
  * Tracking and unsubscribe end to end against the built server.
  *
  * Bad tokens are tried on the shared e2e server. The full walk needs a sent message, which no
- * browser action creates yet (the send pipeline is wired into flows later), so this spec seeds a
- * lead and a message in its own temp base, starts a second built server on it the way `npm start`
+ * browser action can pick out, so this spec seeds a lead and a sent message in its own temp base
+ * (through the tracking stage itself), starts a second built server on it the way `npm start`
  * does (same TRACKING_SECRET, so the test can sign the tokens an email would carry), and walks the
  * confirmation page, the button, the preference page (English and Russian), the pixel, the click
  * and an RFC 8058 one-click POST, checking the database after each step.
@@ -14,9 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { expect, test } from '@playwright/test';
-import { createApp } from '../../src/lib/server/app';
-import { loadConfig } from '../../src/lib/server/config';
-import { parseLeadInput } from '../../src/lib/server/services/capture.service';
+import { v7 as uuidv7 } from 'uuid';
+import { migrateToLatest, openDatabase } from '../../src/lib/server/db/database';
+import { applyTracking, unsubscribeUrls } from '../../src/lib/server/email/tracking';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -36,29 +36,35 @@ let leadId = '';
 test.beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nurture-e2e-track-'));
   dbFile = path.join(dir, 'nurture.db');
-  const app = await createApp({ config: loadConfig({ DATABASE_URL: dbFile, SEED: 'none', TRACKING_SECRET: SECRET, PUBLIC_URL: ORIGIN }) });
+  // The migrated base and the tracking stage itself; the rows a send would leave are written directly.
+  const database = openDatabase(dbFile);
   try {
-    const system = { id: null, label: 'e2e' };
-    leadId = (await app.services.capture.capture({ input: parseLeadInput({ email: 'marina@example.ru', name: 'Марина Орлова', consent_marketing: true, consent_tracking: true }), source: 'api', actor: system })).leadId;
-    await app.deps.db
+    await migrateToLatest(database.db);
+    const now = Date.now();
+    const sentAt = now - 3_600_000;
+    leadId = uuidv7();
+    const messageId = uuidv7();
+    // Only the columns a send needs; the rest keep their defaults.
+    database.sqlite
+      .prepare(`INSERT INTO leads (id, email, name, consent_marketing, consent_tracking, source, created_at, updated_at) VALUES (?, ?, ?, 1, 1, 'api', ?, ?)`)
+      .run(leadId, 'marina@example.ru', 'Марина Орлова', now, now);
+    await database.db
       .insertInto('email_templates')
       .values([
         { id: 'tn', slug: 'digest', name: 'Digest', subject: 's', body: 'b', locale: 'ru', updated_at: 0, topic: 'news' },
         { id: 'tw', slug: 'webinar', name: 'Webinar', subject: 's', body: 'b', locale: 'ru', updated_at: 0, topic: 'webinars' }
       ])
       .execute();
-    const id = app.deps.ids.newId();
-    const sentAt = Date.now() - 3_600_000;
-    await app.deps.db
-      .insertInto('messages')
-      .values({ id, message_key: 'e2e:1', lead_id: leadId, template: 'digest', to_address: 'marina@example.ru', subject: 'Новости', kind: 'marketing', status: 'sent', attempts: 1, created_at: sentAt, sent_at: sentAt, opens: 0, machine_opens: 0, clicks: 0, machine_clicks: 0 })
-      .execute();
-    const tracked = await app.services.tracking.apply({ messageId: id, html: '<a href="https://shop.example.ru/sale">Скидки</a>', text: '', trackingAllowed: true });
-    unsubToken = (await app.services.tracking.unsubscribeUrls(id)).token;
+    database.sqlite
+      .prepare(`INSERT INTO messages (id, message_key, lead_id, template, to_address, subject, kind, status, attempts, created_at, sent_at) VALUES (?, 'e2e:1', ?, 'digest', ?, 'Новости', 'marketing', 'sent', 1, ?, ?)`)
+      .run(messageId, leadId, 'marina@example.ru', sentAt, sentAt);
+    const keys = { publicUrl: ORIGIN, secret: SECRET };
+    const tracked = await applyTracking(database.db, { ...keys, messageId, html: '<a href="https://shop.example.ru/sale">Скидки</a>', text: '', trackingAllowed: true });
+    unsubToken = unsubscribeUrls(keys, messageId).token;
     clickPath = new URL(/href="([^"]+)"/.exec(tracked.html)![1]).pathname;
     pixelPath = new URL(/<img src="([^"]+)"/.exec(tracked.html)![1]).pathname;
   } finally {
-    await app.close();
+    await database.close();
   }
   server = await startServer();
 });
