@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- api [requests] [connections] [rate]`: `POST /api/v1/events` against the BUILT server,
+ * `npm run bench -- api [requests] [connections]`: `POST /api/v1/events` against the BUILT server,
  * started the way `npm start` does (`node scripts/start.js`; run `npm run build` first, BUILD_DIR
  * picks another build). A temp base gets an API key and 1,000 leads, the server starts as a child
  * process (SEED=none, WORKER=off unless BENCH_WORKER=on), autocannon sends events (half to known
@@ -38,7 +38,6 @@ type Autocannon = (opts: {
   url: string;
   connections: number;
   amount: number;
-  overallRate?: number;
   requests: AutocannonRequest[];
   timeout?: number;
 }) => Promise<AutocannonResult>;
@@ -55,9 +54,6 @@ const EVENT_TYPE = 'bench_event';
 export default async function apiBench(args: string[]) {
   const total = Number(args[0] ?? 50_000);
   const connections = Number(args[1] ?? 50);
-  // Optional: offer this many requests per second instead of as many as the server takes, to read
-  // the latency at the target rate rather than at saturation.
-  const rate = args[2] ? Number(args[2]) : undefined;
   const buildDir = path.resolve(process.env.BUILD_DIR ?? 'build');
   if (!fs.existsSync(path.join(buildDir, 'handler.js'))) throw new Error(`No built server in ${buildDir}: run \`npm run build\` first (or set BUILD_DIR).`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nurture-bench-api-'));
@@ -75,7 +71,6 @@ export default async function apiBench(args: string[]) {
       url: `http://127.0.0.1:${PORT}`,
       connections,
       amount: total,
-      ...(rate ? { overallRate: rate } : {}),
       timeout: 10,
       requests: [
         {
@@ -110,7 +105,6 @@ export default async function apiBench(args: string[]) {
           node: process.version,
           worker: WORKER,
           connections,
-          offeredRate: rate ?? 'max',
           requests: result.requests.total,
           seconds: Number(seconds.toFixed(2)),
           reqPerSec: Math.round(rps),
