@@ -65,6 +65,8 @@ describe('CLI workflow', () => {
 
   it('publishes versions, enrolls a lead by email and prints stats and the export', async () => {
     const file = path.join(dir, 'welcome.json');
+    // Publishing takes the emails folder beside the file, as in workflows/<slug>/.
+    fs.cpSync(path.resolve('workflows/welcome-sequence/emails'), path.join(dir, 'emails'), { recursive: true });
     const wf = { ...welcome(), slug: 'cli-welcome', trigger: { type: 'manual' } };
     fs.writeFileSync(file, JSON.stringify(wf));
     const first = await cli('publish', file);

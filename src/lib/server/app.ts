@@ -14,6 +14,9 @@ import { createImportService } from './services/import.service';
 import { createAuditService } from './services/audit.service';
 import { createEngine, type EngineOptions } from './engine/engine';
 import { createTrackingService } from './services/tracking.service';
+import { createTemplatesService } from './services/templates.service';
+import { createEmailChannel } from './email/channel';
+import type { Transport } from './email/contract';
 
 export interface AppOptions {
   config: Config;
@@ -22,7 +25,9 @@ export interface AppOptions {
   random?: Random;
   /** An already-open database (tests pass an in-memory one). */
   database?: Database;
-  engine?: EngineOptions;
+  engine?: Partial<EngineOptions>;
+  /** The email transport (tests pass one); default SMTP when SMTP_URL is set, else the Mailbox. */
+  transport?: Transport;
 }
 
 /** The composition root: config + database + ports -> services. Built once per process. */
@@ -38,6 +43,8 @@ export async function createApp(opts: AppOptions) {
   };
   const channelResolver = createChannelResolver(deps);
   const capture = createCaptureService(deps, channelResolver);
+  const tracking = createTrackingService(deps, { secret: config.TRACKING_SECRET, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` }, database.sqlite);
+  const email = createEmailChannel(deps, config, tracking, { transport: opts.transport });
   const services = {
     auth: createAuthService(deps, { sessionTtlDays: config.SESSION_TTL_DAYS }),
     capture,
@@ -48,8 +55,10 @@ export async function createApp(opts: AppOptions) {
     forms: createFormsService(deps, capture),
     imports: createImportService(deps, channelResolver, database.sqlite),
     audit: createAuditService(deps),
-    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, ...opts.engine }),
-    tracking: createTrackingService(deps, { secret: config.TRACKING_SECRET, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` }, database.sqlite)
+    tracking,
+    templates: createTemplatesService(deps, config),
+    email,
+    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, ...opts.engine })
   };
   return {
     config,
@@ -57,6 +66,7 @@ export async function createApp(opts: AppOptions) {
     deps,
     services,
     async close() {
+      await email.close();
       await database.close();
     }
   };

@@ -1,6 +1,7 @@
 import { createApp, type App } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { seedDemo, DEMO_USERS } from '../../../db/seeds/demo';
+import { loadTemplateFiles } from './services/templates.service';
 
 /**
  * The one app of this server process. Built in the `init` hook before the first request, so
@@ -30,6 +31,8 @@ export function startRuntime(): Promise<App> {
     }
     const loaded = await a.services.engine.loadWorkflowsDir(config.WORKFLOWS_DIR, { id: null, label: 'system' });
     if (loaded.length) console.log(`[nurture] published example workflows: ${loaded.join(', ')}`);
+    // HTML versions of the shipped templates (beside their text parts) fill in what the flows loaded.
+    await loadTemplateFiles(a.deps, config.WORKFLOWS_DIR);
     if (config.WORKER === 'on') worker = a.services.engine.startWorker();
     app = a;
     const url = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;

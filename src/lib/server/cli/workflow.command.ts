@@ -29,6 +29,8 @@ export async function run(app: App, args: string[]): Promise<number> {
         if (!file || rest.length > 1) return usage('publish takes one JSON file');
         const raw = readJson(file);
         if (typeof raw === 'string') return refuse([{ field: '(file)', message: raw }]);
+        // A flow folder's own emails come along, so its send steps find their templates.
+        await engine.loadEmailTemplates(path.join(path.dirname(file), 'emails'));
         const r = await engine.publish(CLI_ACTOR, raw);
         print({ workflowId: r.workflowId, version: r.version });
         return 0;

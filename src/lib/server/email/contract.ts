@@ -60,5 +60,11 @@ export interface Transport {
   /** `smtp` or `mailbox` (delivery off: kept for the in-app Mailbox). */
   readonly name: 'smtp' | 'mailbox';
   send(message: OutgoingMessage): Promise<DeliveryResult>;
+  /**
+   * Whether the transport already holds this message, for a transport that can know for sure
+   * (the Mailbox can; an SMTP server cannot be asked). Lets a restart finish an interrupted
+   * attempt exactly once instead of leaving it `unconfirmed`.
+   */
+  delivered?(messageKey: string): Promise<boolean>;
   close(): Promise<void>;
 }

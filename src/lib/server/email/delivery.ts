@@ -141,6 +141,19 @@ export function createDelivery(deps: Pick<Deps, 'db' | 'clock' | 'ids' | 'random
       if (row.status === 'sending') {
         const now = clock.now();
         if ((row.attempt_started_at ?? 0) > now - leaseMs) return { status: 'sending', detail: 'another attempt is in progress' };
+        if (transport.delivered) {
+          // This transport can tell whether the interrupted attempt got through: finish it exactly once.
+          if (await transport.delivered(row.message_key)) {
+            const status = transport.name === 'mailbox' ? 'kept' : 'sent';
+            await db.transaction().execute(async (trx) => {
+              if (await messagesRepo.transition(trx, row.id, 'sending', { status, status_reason: 'completed after an interrupted attempt', sent_at: now }))
+                await leadEvent(trx, row, 'email_sent', { kept: status === 'kept' });
+            });
+            return { status };
+          }
+          await messagesRepo.transition(db, row.id, 'sending', { status: 'queued', status_reason: 'an interrupted attempt never reached the transport; sending again' });
+          return this.deliver(messageId, build);
+        }
         const marked = await messagesRepo.markStaleSendingUnconfirmed(db, row.id, now - leaseMs, 'an earlier attempt stopped after handing the message to the transport; not sent again');
         return marked ? { status: 'unconfirmed' } : { status: ((await messagesRepo.findById(db, row.id))?.status ?? 'sending') as MessageStatus };
       }

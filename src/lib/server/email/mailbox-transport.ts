@@ -34,6 +34,7 @@ export function createMailboxTransport(deps: Pick<Deps, 'db' | 'clock' | 'ids'>)
       });
       return { ok: true, response: kept ? 'kept in the Mailbox (delivery off)' : 'already in the Mailbox (delivery off)' };
     },
+    delivered: (messageKey) => messagesRepo.mailboxHas(deps.db, messageKey),
     async close() {}
   };
 }

@@ -1,6 +1,5 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import { Liquid } from 'liquidjs';
 import type { Db } from '../db/database';
 import type { WorkflowOutboxTable } from '../db/schema';
 import { leadsRepo } from '../repositories/leads.repo';
@@ -9,44 +8,8 @@ import { usersRepo } from '../repositories/users.repo';
 import { parseJson } from '../repositories/json';
 import { searchTextOf } from '../services/lead-merge';
 import type { Deps } from '../services/deps';
+import type { EmailStep } from '../email/channel';
 import { STAGES } from '../../shared/lead';
-
-/** An email ready to hand to a Mailer: rendered, addressed, keyed by the step that sent it. */
-export interface OutgoingEmail {
-  key: string;
-  leadId: string;
-  to: string;
-  subject: string;
-  text: string;
-  template: string;
-  workflowId: string;
-  nodeId: string;
-}
-
-/**
- * Where emails go. The default keeps them in the database for the in-app Mailbox (delivery off);
- * the email channel replaces it with SMTP. `send` must be idempotent by `key`.
- */
-export interface Mailer {
-  /** Mailers that write to our own database run inside the effect's transaction. */
-  readonly local: boolean;
-  send(db: Db, email: OutgoingEmail): Promise<{ id: string; duplicate: boolean }>;
-}
-
-export function createMailboxMailer(deps: Pick<Deps, 'clock' | 'ids'>): Mailer {
-  return {
-    local: true,
-    async send(db, e) {
-      const id = deps.ids.newId();
-      const r = await db
-        .insertInto('mailbox_messages')
-        .values({ id, message_key: e.key, lead_id: e.leadId, to_address: e.to, subject: e.subject, body_text: e.text, template: e.template, workflow_id: e.workflowId, node_id: e.nodeId, created_at: deps.clock.now() })
-        .onConflict((oc) => oc.column('message_key').doNothing())
-        .executeTakeFirst();
-      return { id, duplicate: Number(r.numInsertedOrUpdatedRows ?? 0) === 0 };
-    }
-  };
-}
 
 export class PermanentEffectError extends Error {}
 
@@ -60,9 +23,14 @@ export function isPrivateAddress(ip: string): boolean {
   return v6 === '::1' || v6 === '::' || v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe80') || v6.startsWith('::ffff:') && isPrivateAddress(v6.slice(7));
 }
 
+/** Sends one `send_email` step through the email channel (src/lib/server/email/channel.ts). */
+export interface EmailSender {
+  sendStep(step: EmailStep): Promise<Record<string, unknown>>;
+}
+
 export interface EffectContext {
   deps: Deps;
-  mailer: Mailer;
+  email: EmailSender;
   /** Hosts an admin allowed as webhook targets even though they resolve to private addresses. */
   webhookAllowHosts: Set<string>;
   webhookTimeoutMs: number;
@@ -71,44 +39,9 @@ export interface EffectContext {
 type LocalHandler = (trx: Db, effect: WorkflowOutboxTable, params: Record<string, unknown>, ctx: EffectContext) => Promise<unknown>;
 type RemoteHandler = (effect: WorkflowOutboxTable, params: Record<string, unknown>, ctx: EffectContext) => Promise<unknown>;
 
-// Plain-text emails for now (HTML comes with the email channel): no HTML escaping wanted here.
-const liquidText = new Liquid({ strictVariables: false, strictFilters: true });
-
-/**
- * Parsed templates by source text: a campaign renders the same few templates thousands of times,
- * and parsing was most of Liquid's cost in the engine bench. Keyed by text, so an edited template
- * is parsed afresh; cleared when it grows, since subjects may differ per node.
- */
-const parsedTemplates = new Map<string, ReturnType<Liquid['parse']>>();
-function renderText(source: string, scope: object): Promise<string> {
-  let parsed = parsedTemplates.get(source);
-  if (!parsed) {
-    if (parsedTemplates.size >= 500) parsedTemplates.clear();
-    parsed = liquidText.parse(source);
-    parsedTemplates.set(source, parsed);
-  }
-  return liquidText.render(parsed, scope);
-}
-
 async function leadEvent(trx: Db, ctx: EffectContext, leadId: string, type: string, properties: Record<string, unknown>) {
   const now = ctx.deps.clock.now();
   await workflowsRepo.appendEvents(trx, [{ id: ctx.deps.ids.newId(), lead_id: leadId, type, properties: JSON.stringify(properties), source: 'workflow', actor_id: null, occurred_at: now, received_at: now, dedupe_key: null }]);
-}
-
-async function renderEmail(trx: Db, effect: WorkflowOutboxTable, params: Record<string, unknown>): Promise<Omit<OutgoingEmail, 'key' | 'workflowId' | 'nodeId'> | null> {
-  const lead = await workflowsRepo.leadById(trx, effect.lead_id);
-  if (!lead?.email) return null;
-  const slug = String(params.template);
-  const tpl = await workflowsRepo.emailTemplate(trx, slug);
-  if (!tpl) throw new PermanentEffectError(`email template "${slug}" does not exist`);
-  const owner = lead.owner_id ? await usersRepo.findById(trx, lead.owner_id) : undefined;
-  const scope = {
-    lead: { ...lead, first_name: (lead.name ?? '').split(/\s+/)[0] ?? '', attributes: parseJson(lead.attributes, {}) },
-    owner: owner ? { name: owner.name, email: owner.email } : null
-  };
-  const subject = (await renderText(String(params.subject ?? tpl.subject), scope)).replace(/[\r\n]+/g, ' ').trim();
-  const text = await renderText(tpl.body, scope);
-  return { leadId: lead.id, to: lead.email, subject, text, template: slug };
 }
 
 /** Effects on our own database: applied in the same transaction that marks the effect done. */
@@ -195,18 +128,22 @@ export const localHandlers: Record<string, LocalHandler> = {
     await leadEvent(trx, ctx, effect.lead_id, 'handoff_requested', { workflowId: effect.workflow_id });
     return { requested: true };
   },
-  async send_email(trx, effect, p, ctx) {
-    if (!ctx.mailer.local) throw new Error('send_email with a remote mailer runs as a remote effect');
-    const email = await renderEmail(trx, effect, p);
-    if (!email) return { skipped: 'lead has no email' };
-    const sent = await ctx.mailer.send(trx, { ...email, key: effect.effect_key, workflowId: effect.workflow_id, nodeId: effect.node_id });
-    if (!sent.duplicate) await leadEvent(trx, ctx, effect.lead_id, 'email_sent', { messageKey: effect.effect_key, subject: email.subject, template: email.template, workflowId: effect.workflow_id, nodeId: effect.node_id });
-    return sent;
-  }
 };
 
 /** Effects that leave the process: run outside any transaction, then recorded. */
 export const remoteHandlers: Record<string, RemoteHandler> = {
+  async send_email(effect, p, ctx) {
+    return ctx.email.sendStep({
+      effectKey: effect.effect_key,
+      leadId: effect.lead_id,
+      workflowId: effect.workflow_id,
+      nodeId: effect.node_id,
+      template: String(p.template),
+      transactional: p.transactional === true,
+      onCap: p.onCap === 'skip' ? 'skip' : 'wait',
+      utm: (p.utm as Record<string, string> | undefined) ?? undefined
+    });
+  },
   async webhook(effect, p, ctx) {
     const url = new URL(String(p.url));
     if (!ctx.webhookAllowHosts.has(url.hostname)) {

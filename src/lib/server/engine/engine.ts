@@ -10,7 +10,9 @@ import { InputError, NotFoundError, type Actor, type Deps } from '../services/de
 import { compileWorkflow, WorkflowCompileError } from './compiler';
 import { propertiesMatch } from './conditions';
 import { createExecutor, StaleInstanceError } from './executor';
-import { createMailboxMailer, localHandlers, PermanentEffectError, remoteHandlers, type EffectContext, type Mailer } from './effects';
+import { localHandlers, PermanentEffectError, remoteHandlers, type EffectContext, type EmailSender } from './effects';
+import { DeferredSend, UnsendableStep } from '../email/channel';
+import { assertTemplatesUsable } from '../services/templates.service';
 import { FACTS_CHANGED_EVENT } from './facts';
 import { engineProfile } from './profile';
 
@@ -18,9 +20,12 @@ const CURSOR_KEY = 'engine.eventCursor';
 /** Lead events that may change what a goal or branch sees. */
 const FACT_EVENTS = new Set(['lead_captured', 'field_changed', 'stage_changed', 'owner_changed', 'score_changed', 'lead_merged']);
 const MAX_ATTEMPTS = 8;
+/** Effects that leave the process (email, webhooks) in flight at once. */
+const REMOTE_CONCURRENCY = 16;
 
 export interface EngineOptions {
-  mailer?: Mailer;
+  /** The email channel; every app passes one (app.ts). */
+  email: EmailSender;
   webhookAllowHosts?: string[];
   webhookTimeoutMs?: number;
 }
@@ -45,11 +50,11 @@ function triggerKeyOf(wf: Workflow): string | null {
 }
 
 /** The engine's use cases: publish, enroll, dispatch lead events, fire timers, run effects. */
-export function createEngine(deps: Deps, opts: EngineOptions = {}) {
+export function createEngine(deps: Deps, opts: EngineOptions) {
   const { db, clock, ids } = deps;
   const ctx: EffectContext = {
     deps,
-    mailer: opts.mailer ?? createMailboxMailer(deps),
+    email: opts.email,
     webhookAllowHosts: new Set(opts.webhookAllowHosts ?? []),
     webhookTimeoutMs: opts.webhookTimeoutMs ?? 10_000
   };
@@ -71,6 +76,8 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
 
   async function publish(actor: Actor, raw: unknown) {
     const wf = parseDefinition(raw);
+    // A missing template or one with a Liquid error would fail every send: refuse it now, by path.
+    await assertTemplatesUsable(db, [...new Set(Object.values(wf.nodes).flatMap((n) => (n.kind === 'send_email' ? [n.template] : [])))]);
     const now = clock.now();
     return db.transaction().execute(async (trx) => {
       let flow = await workflowsRepo.findBySlug(trx, wf.slug);
@@ -107,6 +114,9 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
   async function dispatchOne(trx: typeof db, e: { id: string; lead_id: string | null; type: string; properties: string }, triggers: TriggerCache = new Map()) {
     if (!e.lead_id) return;
     const props = parseJson<Record<string, unknown>>(e.properties, {});
+    // Machine opens and scanner clicks are kept on the timeline but are nobody's engagement:
+    // they neither resume a flow waiting for a click nor start one.
+    if (props.machine === true) return;
     // One read of the lead's running instances serves both the waiting ones and the goal checks.
     const active = await workflowsRepo.activeInstancesOfLead(trx, e.lead_id);
     if (active.length) {
@@ -191,7 +201,9 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
   /** `on` is the open transaction when called from a batch: writing through `db` there would wait on itself. */
   async function failOrRetry(effect: { id: string; attempts: number }, e: Error, on: typeof db = db) {
     const now = clock.now();
-    if (e instanceof PermanentEffectError || effect.attempts >= MAX_ATTEMPTS) await workflowsRepo.failEffect(on, effect.id, e.message, now);
+    // A send that is only early (window, cap, a temporary SMTP answer) waits without using up attempts.
+    if (e instanceof DeferredSend) await workflowsRepo.deferEffect(on, effect.id, e.message, e.until);
+    else if (e instanceof PermanentEffectError || e instanceof UnsendableStep || effect.attempts >= MAX_ATTEMPTS) await workflowsRepo.failEffect(on, effect.id, e.message, now);
     else await workflowsRepo.retryEffect(on, effect.id, e.message, now + backoffMs(effect.attempts));
   }
 
@@ -200,7 +212,7 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
     const now = clock.now();
     const effects = await workflowsRepo.claimEffects(db, now, limit, 60_000);
     engineProfile.effects += effects.length;
-    const local = effects.filter((e) => localHandlers[e.kind] && (e.kind !== 'send_email' || ctx.mailer.local));
+    const local = effects.filter((e) => localHandlers[e.kind]);
     const remote = effects.filter((e) => !local.includes(e));
     // Flow status by id, read once per batch: the whole batch is one transaction anyway.
     const flowStatus = new Map<string, string | undefined>();
@@ -218,17 +230,45 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
       },
       async (trx, e, err) => failOrRetry(e, err, trx)
     );
-    for (const e of remote) {
-      try {
-        const handler = remoteHandlers[e.kind];
-        if (!handler) throw new PermanentEffectError(`no handler for ${e.kind}`);
-        const result = await handler(e, parseJson(e.params, {}), ctx);
-        await workflowsRepo.completeEffect(db, e.id, e.lease_until!, 'done', result, clock.now());
-      } catch (err) {
-        await failOrRetry(e, err as Error);
+    // Effects that leave the process run a few at a time: an SMTP pool or a slow webhook should not
+    // make every other lead wait its turn.
+    let next = 0;
+    const runRemote = async () => {
+      for (let e = remote[next++]; e; e = remote[next++]) {
+        try {
+          if (!flowStatus.has(e.workflow_id)) flowStatus.set(e.workflow_id, (await workflowsRepo.findById(db, e.workflow_id))?.status);
+          if (flowStatus.get(e.workflow_id) === 'paused') {
+            await workflowsRepo.retryEffect(db, e.id, 'flow paused', clock.now() + 60_000);
+            continue;
+          }
+          const handler = remoteHandlers[e.kind];
+          if (!handler) throw new PermanentEffectError(`no handler for ${e.kind}`);
+          const result = await handler(e, parseJson(e.params, {}), ctx);
+          await workflowsRepo.completeEffect(db, e.id, e.lease_until!, 'done', result, clock.now());
+        } catch (err) {
+          await failOrRetry(e, err as Error);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(REMOTE_CONCURRENCY, remote.length) }, runRemote));
     return effects.length;
+  }
+
+  /**
+   * Inserts the `*.liquid` templates of a flow's `emails/` folder (first line `subject: ...`, then
+   * the text body) that the base does not have yet; an edited template in the base is kept.
+   */
+  async function loadEmailTemplates(emailsDir: string) {
+    if (!fs.existsSync(emailsDir)) return;
+    for (const f of fs.readdirSync(emailsDir).filter((x) => x.endsWith('.liquid'))) {
+      const [first, ...rest] = fs.readFileSync(path.join(emailsDir, f), 'utf8').split('\n');
+      const subject = first.replace(/^subject:\s*/i, '').trim();
+      await db
+        .insertInto('email_templates')
+        .values({ id: ids.newId(), slug: f.replace(/\.liquid$/, ''), name: subject, subject, body: rest.join('\n').trim() + '\n', locale: /[а-яё]/i.test(subject) ? 'ru' : 'en', updated_at: clock.now() })
+        .onConflict((oc) => oc.column('slug').doNothing())
+        .execute();
+    }
   }
 
   /** Runs every kind of work until none is left: the tests' way to let time pass. */
@@ -285,6 +325,8 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
     failedEffects: (slug?: string) => (slug ? requireFlow(slug).then((f) => workflowsRepo.failedEffects(db, f.id)) : workflowsRepo.failedEffects(db)),
     retryEffect: (id: string) => workflowsRepo.requeueEffect(db, id, clock.now()),
 
+    loadEmailTemplates,
+
     /**
      * Loads `workflows/<slug>/workflow.json` and its `emails/*.liquid` (first line `subject: ...`)
      * and publishes each flow that has no version yet. Runs on start-up.
@@ -295,21 +337,7 @@ export function createEngine(deps: Deps, opts: EngineOptions = {}) {
       for (const slug of fs.readdirSync(dir).sort()) {
         const file = path.join(dir, slug, 'workflow.json');
         if (!fs.existsSync(file)) continue;
-        const emailsDir = path.join(dir, slug, 'emails');
-        if (fs.existsSync(emailsDir)) {
-          for (const f of fs.readdirSync(emailsDir).filter((x) => x.endsWith('.liquid'))) {
-            const text = fs.readFileSync(path.join(emailsDir, f), 'utf8');
-            const [first, ...rest] = text.split('\n');
-            const subject = first.replace(/^subject:\s*/i, '').trim();
-            const tslug = f.replace(/\.liquid$/, '');
-            const now = clock.now();
-            await db
-              .insertInto('email_templates')
-              .values({ id: ids.newId(), slug: tslug, name: subject, subject, body: rest.join('\n').trim() + '\n', locale: /[а-яё]/i.test(subject) ? 'ru' : 'en', updated_at: now })
-              .onConflict((oc) => oc.column('slug').doNothing())
-              .execute();
-          }
-        }
+        await loadEmailTemplates(path.join(dir, slug, 'emails'));
         const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
         const existing = await workflowsRepo.findBySlug(db, raw.slug ?? slug);
         if (existing?.current_version_id) continue;

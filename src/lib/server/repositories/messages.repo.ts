@@ -79,6 +79,15 @@ export const messagesRepo = {
     return Number(r.numUpdatedRows) === 1;
   },
 
+  async mailboxHas(db: Db, messageKey: string): Promise<boolean> {
+    return !!(await db.selectFrom('mailbox_messages').select('id').where('message_key', '=', messageKey).executeTakeFirst());
+  },
+
+  /** The rendered subject, known only once the message is built (the queue stores the template's). */
+  async setSubject(db: Db, id: string, subject: string) {
+    await db.updateTable('messages').set({ subject }).where('id', '=', id).execute();
+  },
+
   /** Sets the reason (and optionally the status) whatever the current status: for provider webhooks. */
   async annotate(db: Db, id: string, patch: Partial<Pick<MessagesTable, 'status' | 'status_reason'>>) {
     await db.updateTable('messages').set(patch).where('id', '=', id).execute();

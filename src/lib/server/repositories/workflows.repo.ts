@@ -246,6 +246,15 @@ export const workflowsRepo = {
       .where('id', '=', id)
       .execute();
   },
+  /** Reschedules an effect that is only early (a send window, a cap): this attempt does not count. */
+  async deferEffect(db: Db, id: string, reason: string, until: number) {
+    await db
+      .updateTable('workflow_outbox')
+      .set({ last_error: reason.slice(0, 2000), next_attempt_at: until, lease_until: null, attempts: sql`max(attempts - 1, 0)` })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .execute();
+  },
   /** Puts a failed effect back in the queue (the "retry" button). */
   async requeueEffect(db: Db, id: string, now: number) {
     const r = await db

@@ -200,7 +200,8 @@ export type TemplatesService = ReturnType<typeof createTemplatesService>;
 
 /** One service per app, for routes and procedures (the app's composition root does not build it). */
 const perApp = new WeakMap<object, TemplatesService>();
-export function templatesOf(app: { deps: Deps; config: Config }): TemplatesService {
+export function templatesOf(app: { deps: Deps; config: Config; services?: { templates?: TemplatesService } }): TemplatesService {
+  if (app.services?.templates) return app.services.templates;
   let s = perApp.get(app);
   if (!s) {
     s = createTemplatesService(app.deps, app.config);
