@@ -71,7 +71,20 @@ const waitSpec = z.discriminatedUnion('type', [
 export type WaitSpec = z.infer<typeof waitSpec>;
 
 export const nodeSchema = z.discriminatedUnion('kind', [
-  z.object({ ...base, kind: z.literal('send_email'), template: z.string().min(1).max(100), subject: z.string().max(300).optional(), transactional: z.boolean().optional(), next: nodeId }),
+  z.object({
+    ...base,
+    kind: z.literal('send_email'),
+    template: z.string().min(1).max(100),
+    subject: z.string().max(300).optional(),
+    transactional: z.boolean().optional(),
+    /** When the frequency cap is reached: wait for room (default) or skip this email. */
+    onCap: z.enum(['wait', 'skip']).optional(),
+    /** This step's own send window, e.g. "mon-fri 10:00-16:00"; "" turns the workspace's off. */
+    window: z.string().max(100).optional(),
+    /** UTM parameters appended to every link of this email. */
+    utm: z.record(z.enum(['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content']), z.string().max(200)).optional(),
+    next: nodeId
+  }),
   z.object({ ...base, kind: z.literal('wait'), wait: waitSpec, next: nodeId }),
   z.object({ ...base, kind: z.literal('wait_until'), eventType, filter: propertyFilter.optional(), timeout: durationSchema, next: nodeId, timeoutNext: nodeId }),
   z.object({

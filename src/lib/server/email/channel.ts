@@ -23,6 +23,8 @@ export interface EmailStep {
   template: string;
   transactional?: boolean;
   onCap?: 'wait' | 'skip';
+  /** The step's own window; undefined uses the workspace's, '' none. */
+  window?: string;
   utm?: Record<string, string>;
 }
 
@@ -86,7 +88,7 @@ export function createEmailChannel(deps: Deps, config: Config, tracking: Trackin
       const kind = step.transactional || template.kind === 'transactional' ? 'transactional' : 'marketing';
       const now = clock.now();
 
-      const decision = await decideSend(db, { leadId: lead.id, kind, now, onCap: step.onCap }, rules);
+      const decision = await decideSend(db, { leadId: lead.id, kind, now, onCap: step.onCap, window: step.window === undefined ? undefined : step.window || null }, rules);
       if (decision.action === 'defer') throw new DeferredSend(decision.until, decision.detail);
       if (decision.action === 'skip') return { skipped: decision.detail };
 

@@ -141,6 +141,7 @@ export const remoteHandlers: Record<string, RemoteHandler> = {
       template: String(p.template),
       transactional: p.transactional === true,
       onCap: p.onCap === 'skip' ? 'skip' : 'wait',
+      window: typeof p.window === 'string' ? p.window : undefined,
       utm: (p.utm as Record<string, string> | undefined) ?? undefined
     });
   },
