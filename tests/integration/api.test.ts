@@ -256,6 +256,27 @@ describe('REST API on the raw Node path', () => {
     expect(await countEvents()).toBe(0);
   });
 
+  it('answers a JSON 500 instead of crashing when the app has stopped', async () => {
+    const stopped = createNodeApiHandler(() => {
+      throw new Error('The app is not started yet');
+    });
+    const errors: unknown[] = [];
+    const log = console.error;
+    console.error = (...a: unknown[]) => errors.push(a);
+    try {
+      const s = http.createServer((req, res) => void stopped(req, res));
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/api/v1/events`, { method: 'POST', body: '{}' });
+      s.closeAllConnections();
+      s.close();
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: 'internal', message: 'Internal error' });
+      expect(errors).toHaveLength(1);
+    } finally {
+      console.error = log;
+    }
+  });
+
   it('leaves other methods and paths to the next handler', async () => {
     expect((await fetch(`${base}/api/v1/events`)).status).toBe(418);
     expect((await call('/api/v1/events/', '{}')).status).toBe(418);

@@ -20,16 +20,19 @@ export function createNodeApiHandler(getApp: () => App): NodeApiHandler {
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
     if (!isApiEndpoint(req.method ?? '', pathname)) return false;
-    handleApiRequest(getApp(), fromNodeRequest(req, pathname)).then(
-      (r) => writeResult(res, r),
-      (e) => {
-        // A caller that hung up mid-body is not a server error; anything else is logged as one.
-        if (req.destroyed && !req.complete) return;
-        console.error('[nurture] api:', e);
-        if (!res.headersSent) writeResult(res, { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' }, json: { error: 'internal', message: 'Internal error' } });
-        else res.destroy();
-      }
-    );
+    const fail = (e: unknown) => {
+      // A caller that hung up mid-body is not a server error; anything else is logged as one.
+      if (req.destroyed && !req.complete) return;
+      console.error('[nurture] api:', e);
+      if (!res.headersSent) writeResult(res, { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' }, json: { error: 'internal', message: 'Internal error' } });
+      else res.destroy();
+    };
+    try {
+      // getApp() throws once the runtime has stopped; that must not escape into node's listener.
+      handleApiRequest(getApp(), fromNodeRequest(req, pathname)).then((r) => writeResult(res, r), fail);
+    } catch (e) {
+      fail(e);
+    }
     return true;
   };
 }
