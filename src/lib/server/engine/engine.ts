@@ -20,6 +20,8 @@ const CURSOR_KEY = 'engine.eventCursor';
 /** Lead events that may change what a goal or branch sees. */
 const FACT_EVENTS = new Set(['lead_captured', 'field_changed', 'stage_changed', 'owner_changed', 'score_changed', 'lead_merged']);
 const MAX_ATTEMPTS = 8;
+/** How long one dispatch batch may hold the connection (measured: 500-event batches pushed API p99 to ~100 ms). */
+const DISPATCH_BUDGET_MS = 20;
 /** Effects that leave the process (email, webhooks) in flight at once. */
 const REMOTE_CONCURRENCY = 16;
 
@@ -149,21 +151,29 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
    * event is skipped even when another process wrote it) and dispatches them in one transaction,
    * moving the cursor in the same commit: a crash replays the batch, never loses it.
    */
-  async function dispatchEvents(limit = 500): Promise<number> {
+  async function dispatchEvents(limit = 500, budgetMs = DISPATCH_BUDGET_MS): Promise<number> {
     return executor.immediate(async (trx) => {
+      const started = performance.now();
       const cursor = await settingsRepo.get<number>(trx, CURSOR_KEY, 0);
       const rows = await trx
         .selectFrom('events')
         .select(['id', 'lead_id', 'type', 'properties', sql<number>`rowid`.as('seq')])
         .where(sql<number>`rowid`, '>', cursor)
-        // Path entries are the engine's own bookkeeping; nothing waits for or is triggered by them.
+        // Path entries are the engine's own bookkeeping, and an event of no known lead (stored
+        // unmatched) can neither resume nor start a flow: neither needs a look.
         .where('type', '!=', 'workflow_step')
+        .where('lead_id', 'is not', null)
         .orderBy(sql`rowid`)
         .limit(limit)
         .execute();
       if (!rows.length) return 0;
       const triggers: TriggerCache = new Map();
+      let done = 0;
       for (const e of rows) {
+        // The batch holds the database's one connection: past the budget, commit what is done and
+        // let waiting requests (API ingest, tracking hits) in before the next batch.
+        if (done > 0 && performance.now() - started > budgetMs) break;
+        done++;
         await sql`savepoint dispatch`.execute(trx);
         try {
           await dispatchOne(trx, e, triggers);
@@ -174,8 +184,8 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
           console.error(`[engine] event ${e.id} (${e.type}) not dispatched: ${(err as Error).message}`);
         }
       }
-      await settingsRepo.set(trx, CURSOR_KEY, Number(rows[rows.length - 1].seq), clock.now());
-      return rows.length;
+      await settingsRepo.set(trx, CURSOR_KEY, Number(rows[done - 1].seq), clock.now());
+      return done;
     });
   }
 
