@@ -79,7 +79,9 @@ export function createDelivery(deps: Pick<Deps, 'db' | 'clock' | 'ids' | 'random
   }
 
   /** Records the transport's answer on a row this attempt holds in `sending`. */
-  async function complete(row: MessagesTable, message: OutgoingMessage, result: DeliveryResult): Promise<DeliverResult> {
+  async function complete(queued: MessagesTable, message: OutgoingMessage, result: DeliveryResult): Promise<DeliverResult> {
+    // The row was read before rendering; the timeline wants the subject as sent.
+    const row = { ...queued, subject: message.subject };
     const now = clock.now();
     const smtp_response = result.response.slice(0, 1000);
     if (result.ok) {
