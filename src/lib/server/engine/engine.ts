@@ -20,8 +20,8 @@ const CURSOR_KEY = 'engine.eventCursor';
 /** Lead events that may change what a goal or branch sees. */
 const FACT_EVENTS = new Set(['lead_captured', 'field_changed', 'stage_changed', 'owner_changed', 'score_changed', 'lead_merged']);
 const MAX_ATTEMPTS = 8;
-/** How long one dispatch batch may hold the connection (measured: 500-event batches pushed API p99 to ~100 ms). */
-const DISPATCH_BUDGET_MS = 20;
+/** How long one dispatch batch may hold the database connection before it commits and lets waiting writes (API, tracking hits) in. */
+const DISPATCH_BUDGET_MS = 5;
 /** Effects that leave the process (email, webhooks) in flight at once. */
 const REMOTE_CONCURRENCY = 16;
 
