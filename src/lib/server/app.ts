@@ -56,7 +56,7 @@ export async function createApp(opts: AppOptions) {
     imports: createImportService(deps, channelResolver, database.sqlite),
     audit: createAuditService(deps),
     tracking,
-    templates: createTemplatesService(deps, config),
+    templates: createTemplatesService(deps, config, (t) => email.sendTest(t)),
     email,
     engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, ...opts.engine })
   };

@@ -114,6 +114,19 @@ export function createEmailChannel(deps: Deps, config: Config, tracking: Trackin
       return { messageId, status: result.status, ...(result.detail ? { detail: result.detail.slice(0, 300) } : {}) };
     },
 
+    /**
+     * "Send a test" from the template editor: a rendered draft to any address, through the same
+     * transport as real mail (SMTP when configured, else the Mailbox), without windows or caps.
+     */
+    async sendTest(t: { to: string; subject: string; html: string; text: string; leadId: string | null; template: string | null }) {
+      const key = `test:${deps.ids.newId()}`;
+      const id = await db.transaction().execute((trx) =>
+        delivery.queue(trx, { messageKey: key, leadId: t.leadId, to: t.to, toName: null, template: t.template ?? '', kind: 'test', workflowId: null, nodeId: null, subject: t.subject })
+      );
+      const r = await delivery.deliver(id, async () => ({ id, messageKey: key, from, to: t.to, toName: null, subject: t.subject, html: t.html, text: t.text, headers: {}, messageIdHeader: messageIdHeaderFor(key, domain) }));
+      return { id, status: r.status, detail: r.detail };
+    },
+
     close: () => transport.close()
   };
 }

@@ -85,7 +85,10 @@ export function templatesUsedBy(definition: string): string[] {
   }
 }
 
-export function createTemplatesService(deps: Deps, config: Config) {
+/** Sends a rendered test through the email channel (app.ts passes it; without it tests stay in the Mailbox). */
+export type TestSender = (t: { to: string; subject: string; html: string; text: string; leadId: string | null; template: string | null }) => Promise<{ id: string; status: string; detail?: string }>;
+
+export function createTemplatesService(deps: Deps, config: Config, sendTestEmail?: TestSender) {
   const { db, clock, ids } = deps;
   const workspace = workspaceOf(config);
   const base = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
@@ -181,17 +184,22 @@ export function createTemplatesService(deps: Deps, config: Config) {
     async sendTest(actor: Actor, input: { draft: TemplateDraft; slug: string | null; leadId: string | null; to: string }) {
       refuseLiquidErrors(input.draft);
       const email = renderTemplate(input.draft, await buildRenderScope(db, input.leadId, workspace, previewLinks));
+      const subject = `[Test] ${email.subject}`;
+      if (sendTestEmail) {
+        const sent = await sendTestEmail({ to: input.to, subject, html: email.html, text: email.text, leadId: input.leadId, template: input.slug });
+        await audit(actor, 'email_template.test_sent', { id: input.slug ?? sent.id, slug: input.slug ?? '', name: email.subject }, { to: input.to, status: sent.status });
+        return { id: sent.id, subject, status: sent.status };
+      }
       const id = ids.newId();
       const now = clock.now();
       const key = `test:${id}`;
-      const subject = `[Test] ${email.subject}`;
       await templatesRepo.insertTestMessage(
         db,
         { id, message_key: key, lead_id: input.leadId, template: input.slug, to_address: input.to, subject, kind: 'test', status: 'kept', status_reason: 'delivery off: kept in the Mailbox', created_at: now },
         { id: ids.newId(), message_key: key, lead_id: input.leadId, to_address: input.to, subject, body_text: email.text, body_html: email.html, template: input.slug, workflow_id: null, node_id: null, created_at: now }
       );
       await audit(actor, 'email_template.test_sent', { id: input.slug ?? id, slug: input.slug ?? '', name: email.subject }, { to: input.to });
-      return { id, subject };
+      return { id, subject, status: 'kept' };
     }
   };
 }
