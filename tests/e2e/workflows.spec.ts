@@ -79,6 +79,12 @@ test('a new lead gets the welcome email in the Mailbox and the card shows the fl
   await expect(timeline.locator('[data-type="workflow_step"]').first()).toBeVisible();
   await page.screenshot({ path: '/tmp/flows-lead-card.png', fullPage: true });
 
+  // The enrollment opens the instance page: the path node by node, what the steps did, the next timer.
+  await timeline.locator('[data-type="workflow_enrolled"]').getByRole('link').click();
+  await expect(page.getByTestId('instance-path')).toContainText('ru_email_1');
+  await expect(page.getByTestId('instance-facts')).toContainText('active');
+  await page.screenshot({ path: 'test-results/workflow-instance.png', fullPage: true });
+
   // The flow page counts the lead in its first wait.
   await page.goto('/workflows/welcome-sequence');
   await expect(page.locator('[data-node="ru_wait_1"] [data-testid="step-count"]')).toContainText(/\d+ here/);

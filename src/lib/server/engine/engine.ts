@@ -413,6 +413,39 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
     },
 
     /** One flow for its page: the current definition, stats, versions and failed effects. */
+    /** One enrollment: where it stands, the path it took (node, time), its effects and pending timers. */
+    async instance(instanceId: string) {
+      const inst = await workflowsRepo.findInstance(db, instanceId);
+      if (!inst) throw new NotFoundError('No such workflow instance');
+      const flow = await workflowsRepo.findById(db, inst.workflow_id);
+      const version = await workflowsRepo.findVersion(db, inst.version_id);
+      const [path, effects, timers] = await Promise.all([
+        workflowsRepo.instancePath(db, inst.lead_id, inst.id),
+        workflowsRepo.instanceEffects(db, inst.id),
+        workflowsRepo.instanceTimers(db, inst.id)
+      ]);
+      const definition = version ? (parseJson<Workflow>(version.definition, {} as Workflow)) : null;
+      return {
+        id: inst.id,
+        leadId: inst.lead_id,
+        slug: flow?.slug ?? '',
+        flowName: flow?.name ?? '',
+        version: version?.version ?? null,
+        status: inst.status,
+        currentNode: inst.current_node,
+        error: inst.error,
+        enrolledAt: inst.enrolled_at,
+        finishedAt: inst.finished_at,
+        path: path.map((e) => {
+          const p = parseJson<Record<string, unknown>>(e.properties, {});
+          const nodeId = typeof p.nodeId === 'string' ? p.nodeId : null;
+          return { type: e.type, at: e.occurred_at, nodeId, kind: p.kind ?? null, label: nodeId ? definition?.nodes?.[nodeId]?.label ?? null : null, goal: p.goal ?? null, trigger: p.trigger ?? null };
+        }),
+        effects,
+        timers
+      };
+    },
+
     async detail(slug: string) {
       const flow = await requireFlow(slug);
       const v = flow.current_version_id ? await workflowsRepo.findVersion(db, flow.current_version_id) : undefined;

@@ -271,6 +271,30 @@ export const workflowsRepo = {
     return q.execute();
   },
 
+  /** One instance's path: its enrollment and every node it entered, in order, from the lead's timeline. */
+  async instancePath(db: Db, leadId: string, instanceId: string) {
+    return db
+      .selectFrom('events')
+      .select(['type', 'properties', 'occurred_at'])
+      .where('lead_id', '=', leadId)
+      .where('type', 'in', ['workflow_enrolled', 'workflow_step'])
+      .where(sql<string>`json_extract(properties, '$.instanceId')`, '=', instanceId)
+      .orderBy('occurred_at')
+      .orderBy(sql`rowid`)
+      .execute();
+  },
+  instanceEffects(db: Db, instanceId: string) {
+    return db
+      .selectFrom('workflow_outbox')
+      .select(['node_id', 'kind', 'status', 'attempts', 'last_error', 'created_at', 'done_at'])
+      .where('instance_id', '=', instanceId)
+      .orderBy('created_at')
+      .execute();
+  },
+  instanceTimers(db: Db, instanceId: string) {
+    return db.selectFrom('workflow_timers').select(['timer_key', 'due_at']).where('instance_id', '=', instanceId).orderBy('due_at').execute();
+  },
+
   /** Leads per node now, and how many finished, reached a goal, exited or failed. */
   async stats(db: Db, workflowId: string) {
     const byNode = await db

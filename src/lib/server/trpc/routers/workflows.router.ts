@@ -13,6 +13,10 @@ export const workflowsRouter = router({
   get: flowUsers()
     .input(z.object({ slug }))
     .query(({ ctx, input }) => ctx.app.services.engine.detail(input.slug)),
+  /** One lead's enrollment: its path node by node with times, its effects and pending timers. */
+  instance: flowUsers()
+    .input(z.object({ id }))
+    .query(({ ctx, input }) => ctx.app.services.engine.instance(input.id)),
   stats: flowUsers()
     .input(z.object({ slug }))
     .query(({ ctx, input }) => ctx.app.services.engine.stats(input.slug)),
