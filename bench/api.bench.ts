@@ -7,12 +7,12 @@
  * events table is counted: every 2xx must be exactly one stored row. Target: ≥ 2,000 req/s,
  * p99 < 50 ms.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { processCpuMs, startServer, stopServer } from './support/server';
 import SQLite from 'better-sqlite3';
 import { createApp } from '../src/lib/server/app';
 import { loadConfig } from '../src/lib/server/config';
@@ -44,7 +44,6 @@ type Autocannon = (opts: {
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const PORT = Number(process.env.BENCH_PORT ?? 4300);
-const START_SCRIPT = fileURLToPath(new URL('../scripts/start.js', import.meta.url));
 /** Extra node flags for the server, e.g. BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean);
 const WORKER = process.env.BENCH_WORKER === 'on' ? 'on' : 'off';
@@ -61,7 +60,7 @@ export default async function apiBench(args: string[]) {
   let server: ChildProcess | undefined;
   try {
     const { key, emails } = await prepareBase(dbFile);
-    server = await startServer(buildDir, dir);
+    server = await startServer({ buildDir, dataDir: dir, port: PORT, worker: WORKER, nodeArgs: SERVER_NODE_ARGS });
 
     let n = 0;
     const loadBefore = os.loadavg()[0];
@@ -152,41 +151,3 @@ async function prepareBase(dbFile: string) {
   }
 }
 
-async function startServer(buildDir: string, dataDir: string): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, BUILD_DIR: buildDir, DATA_DIR: dataDir, SEED: 'none', WORKER, PORT: String(PORT), HOST: '127.0.0.1' };
-  delete env.DATABASE_URL; // DATA_DIR decides the file, the same one prepareBase wrote
-  delete env.ORIGIN; // as `npm start` on a plain http://localhost
-  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, START_SCRIPT], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/healthz`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server did not become healthy in 30 s');
-}
-
-/** User + system CPU of a process so far, from /proc (Linux), in ms. */
-function processCpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of stat; after the ") " split they sit at 11 and 12.
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-/** SIGTERM, then wait: the server finishes open work and closes the database before we count. */
-function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}

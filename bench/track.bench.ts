@@ -14,12 +14,12 @@
  * the server answers (saturation: the latency then includes queueing); with it, it offers that many
  * requests per second, to read the latency at the target rate.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { processCpuMs, startServer, stopServer } from './support/server';
 import SQLite from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { createApp } from '../src/lib/server/app';
@@ -52,7 +52,6 @@ type Autocannon = (
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const PORT = Number(process.env.BENCH_PORT ?? 4320);
-const START_SCRIPT = fileURLToPath(new URL('../scripts/start.js', import.meta.url));
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean);
 const WORKER = process.env.BENCH_WORKER === 'on' ? 'on' : 'off';
 const SECRET = 'bench-tracking-secret-0123456789abcdef';
@@ -74,7 +73,7 @@ export default async function trackBench(args: string[]) {
     const paths = await prepareBase(dbFile);
 
     // 1. Throughput, then a clean stop and a count.
-    server = await startServer(buildDir, dir);
+    server = await startServer({ buildDir, dataDir: dir, port: PORT, worker: WORKER, nodeArgs: SERVER_NODE_ARGS, env: { TRACKING_SECRET: SECRET } });
     const loadBefore = os.loadavg()[0];
     const cpuBefore = processCpuMs(server.pid!);
     const run1 = await hammer(paths, total, connections, rate);
@@ -85,12 +84,12 @@ export default async function trackBench(args: string[]) {
     const after1 = countStored(dbFile);
 
     // 2. SIGKILL mid-run, restart, count again.
-    server = await startServer(buildDir, dir);
+    server = await startServer({ buildDir, dataDir: dir, port: PORT, worker: WORKER, nodeArgs: SERVER_NODE_ARGS, env: { TRACKING_SECRET: SECRET } });
     const killed = server;
     const kill = setTimeout(() => killed.kill('SIGKILL'), killAfterMs);
     const run2 = await hammer(paths, total, connections, rate, killed);
     clearTimeout(kill);
-    server = await startServer(buildDir, dir); // recovers the WAL like any restart
+    server = await startServer({ buildDir, dataDir: dir, port: PORT, worker: WORKER, nodeArgs: SERVER_NODE_ARGS, env: { TRACKING_SECRET: SECRET } }); // recovers the WAL like any restart
     await stopServer(server);
     server = undefined;
     const after2 = countStored(dbFile);
@@ -219,40 +218,3 @@ function countStored(dbFile: string) {
   return { events, counters };
 }
 
-async function startServer(buildDir: string, dataDir: string): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, BUILD_DIR: buildDir, DATA_DIR: dataDir, SEED: 'none', WORKER, PORT: String(PORT), HOST: '127.0.0.1', TRACKING_SECRET: SECRET };
-  delete env.DATABASE_URL; // DATA_DIR decides the file, the same one prepareBase wrote
-  delete env.ORIGIN;
-  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, START_SCRIPT], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/healthz`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server did not become healthy in 30 s');
-}
-
-/** User + system CPU of a process so far, from /proc (Linux), in ms. */
-function processCpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-/** SIGTERM, then wait: the server finishes open work and closes the database before we count. */
-function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
