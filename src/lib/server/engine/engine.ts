@@ -20,8 +20,12 @@ const CURSOR_KEY = 'engine.eventCursor';
 /** Lead events that may change what a goal or branch sees. */
 const FACT_EVENTS = new Set(['lead_captured', 'field_changed', 'stage_changed', 'owner_changed', 'score_changed', 'lead_merged']);
 const MAX_ATTEMPTS = 8;
-/** How long one dispatch batch may hold the database connection before it commits and lets waiting writes (API, tracking hits) in. */
-const DISPATCH_BUDGET_MS = 5;
+/**
+ * How long one dispatch batch may hold the database connection before it commits and lets waiting
+ * writes (API, tracking hits) in. 5 ms and 25 ms gave the same API p99 under saturation (51–54 ms,
+ * CPU-bound), while 5 ms cost the engine a tenth of its enrollment rate in smaller commits.
+ */
+const DISPATCH_BUDGET_MS = 25;
 /** Effects that leave the process (email, webhooks) in flight at once. */
 const REMOTE_CONCURRENCY = 16;
 
