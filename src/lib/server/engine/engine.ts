@@ -15,6 +15,7 @@ import { DeferredSend, UnsendableStep } from '../email/channel';
 import { assertTemplatesUsable } from '../services/templates.service';
 import { FACTS_CHANGED_EVENT } from './facts';
 import { engineProfile } from './profile';
+import type { ScoringService } from '../services/scoring.service';
 
 const CURSOR_KEY = 'engine.eventCursor';
 /** Lead events that may change what a goal or branch sees. */
@@ -34,7 +35,12 @@ export interface EngineOptions {
   email: EmailSender;
   webhookAllowHosts?: string[];
   webhookTimeoutMs?: number;
+  /** Scores events as they are dispatched and decays engagement from the worker loop (app.ts). */
+  scoring?: Pick<ScoringService, 'onEvent' | 'applyDecayIfDue'>;
 }
+
+/** A template's list name from its subject: Liquid output tags read as "…", not as code. */
+export const readableName = (subject: string) => subject.replace(/\{\{[^}]*\}\}/g, '…').replace(/\s+/g, ' ').trim() || subject;
 
 /** Backoff for a failed effect: 5 s, 10 s, 20 s ... capped at an hour. */
 export const backoffMs = (attempt: number) => Math.min(3_600_000, 5000 * 2 ** Math.max(0, attempt - 1));
@@ -123,6 +129,10 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
     // Machine opens and scanner clicks are kept on the timeline but are nobody's engagement:
     // they neither resume a flow waiting for a click nor start one.
     if (props.machine === true) return;
+    // Scoring runs first, in this transaction: a score that crosses the MQL threshold appends a
+    // stage_changed event that the next batch dispatches to lifecycle flows. Events no rule
+    // names cost it one map lookup.
+    await opts.scoring?.onEvent(trx, e, props);
     // One read of the lead's running instances serves both the waiting ones and the goal checks.
     const active = await workflowsRepo.activeInstancesOfLead(trx, e.lead_id);
     if (active.length) {
@@ -279,7 +289,7 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
       const subject = first.replace(/^subject:\s*/i, '').trim();
       await db
         .insertInto('email_templates')
-        .values({ id: ids.newId(), slug: f.replace(/\.liquid$/, ''), name: subject, subject, body: rest.join('\n').trim() + '\n', locale: /[а-яё]/i.test(subject) ? 'ru' : 'en', updated_at: clock.now() })
+        .values({ id: ids.newId(), slug: f.replace(/\.liquid$/, ''), name: readableName(subject), subject, body: rest.join('\n').trim() + '\n', locale: /[а-яё]/i.test(subject) ? 'ru' : 'en', updated_at: clock.now() })
         .onConflict((oc) => oc.column('slug').doNothing())
         .execute();
     }
@@ -374,6 +384,7 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
           let n = 0;
           try {
             n = (await dispatchEvents()) + (await runDueTimers()) + (await runOutbox());
+            await opts.scoring?.applyDecayIfDue(); // at most hourly
           } catch (e) {
             console.error(`[engine] worker round failed: ${(e as Error).message}`);
           }
