@@ -3,6 +3,7 @@ import * as foundation from './20261125T0900_foundation';
 import * as workflows from './20261125T1000_workflows';
 import * as email from './20261125T1100_email';
 import * as emailDelivery from './20261125T1110_email_delivery';
+import * as scoring from './20261125T1150_scoring';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -12,5 +13,6 @@ export const migrations: Record<string, Migration> = {
   '20261125T0900_foundation': foundation,
   '20261125T1000_workflows': workflows,
   '20261125T1100_email': email,
-  '20261125T1110_email_delivery': emailDelivery
+  '20261125T1110_email_delivery': emailDelivery,
+  '20261125T1150_scoring': scoring
 };

@@ -151,7 +151,8 @@ describe('example flows on the engine', () => {
     await event('click@example.ru', 'email_clicked', { url: 'https://nurture.example/new' });
     expect(await instance(clicker, 're-engagement')).toEqual({ status: 'exited', current_node: 'won_back' });
     const got = (await app.services.leads.get(clicker)) as { lead: { engagementScore: number } };
-    expect(got.lead.engagementScore).toBe(10);
+    // 10 from the scoring rule for a human click, 10 from the flow's win-back bonus.
+    expect(got.lead.engagementScore).toBe(20);
 
     await advance(5 * DAY + 1);
     expect(await instance(silent, 're-engagement')).toEqual({ status: 'exited', current_node: 'recycled_exit' });

@@ -17,6 +17,7 @@ import { createTrackingService } from './services/tracking.service';
 import { createTemplatesService } from './services/templates.service';
 import { createEmailChannel } from './email/channel';
 import type { Transport } from './email/contract';
+import { createScoringService } from './services/scoring.service';
 
 export interface AppOptions {
   config: Config;
@@ -45,6 +46,7 @@ export async function createApp(opts: AppOptions) {
   const capture = createCaptureService(deps, channelResolver);
   const tracking = createTrackingService(deps, { secret: config.TRACKING_SECRET, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` }, database.sqlite);
   const email = createEmailChannel(deps, config, tracking, { transport: opts.transport });
+  const scoring = createScoringService(deps);
   const services = {
     auth: createAuthService(deps, { sessionTtlDays: config.SESSION_TTL_DAYS }),
     capture,
@@ -58,7 +60,8 @@ export async function createApp(opts: AppOptions) {
     tracking,
     templates: createTemplatesService(deps, config, (t) => email.sendTest(t)),
     email,
-    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, ...opts.engine })
+    scoring,
+    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, ...opts.engine })
   };
   return {
     config,

@@ -166,7 +166,7 @@ export interface ImportRejectsTable {
   raw: string;
 }
 
-export interface DB extends EngineTables {
+export interface DB extends EngineTables, ScoringTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
@@ -352,4 +352,43 @@ export interface EngineTables {
   workflow_outbox: WorkflowOutboxTable;
   mailbox_messages: MailboxMessagesTable;
   notifications: NotificationsTable;
+}
+
+/* Scoring (db/migrations/20261125T1150_scoring.ts) */
+export interface ScoringRulesTable {
+  id: string;
+  kind: 'fit' | 'engagement';
+  name: string;
+  /** The whole rule as JSON, checked by scoringRuleSchema in lib/shared/scoring.ts. */
+  definition: string;
+  position: number;
+  updated_at: number;
+}
+
+export interface ScoreLedgerTable {
+  id: string;
+  lead_id: string;
+  score: 'fit' | 'engagement';
+  rule_id: string | null;
+  rule_name: string;
+  points: number;
+  /** The score after this change. */
+  total: number;
+  reason: string;
+  event_id: string | null;
+  at: number;
+}
+
+export interface LeadEngagementTable {
+  lead_id: string;
+  /** Last scored activity; decay counts from here. */
+  engaged_at: number;
+  /** Engagement right after that activity: the value that halves every half-life. */
+  base: number;
+}
+
+export interface ScoringTables {
+  scoring_rules: ScoringRulesTable;
+  score_ledger: ScoreLedgerTable;
+  lead_engagement: LeadEngagementTable;
 }

@@ -5,6 +5,7 @@ import { channelsRouter, formsRouter } from './routers/capture.router';
 import { importsRouter } from './routers/imports.router';
 import { workflowsRouter } from './routers/workflows.router';
 import { templatesRouter } from './routers/templates.router';
+import { scoringRouter } from './routers/scoring.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -16,7 +17,8 @@ export const appRouter = router({
   channels: channelsRouter,
   imports: importsRouter,
   workflows: workflowsRouter,
-  templates: templatesRouter
+  templates: templatesRouter,
+  scoring: scoringRouter
 });
 
 export type AppRouter = typeof appRouter;
