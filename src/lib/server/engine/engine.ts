@@ -27,6 +27,8 @@ const MAX_ATTEMPTS = 8;
  * CPU-bound), while 5 ms cost the engine a tenth of its enrollment rate in smaller commits.
  */
 const DISPATCH_BUDGET_MS = 25;
+/** Events read per query inside a dispatch batch. */
+const DISPATCH_CHUNK = 50;
 /** Effects that leave the process (email, webhooks) in flight at once. */
 const REMOTE_CONCURRENCY = 16;
 
@@ -168,37 +170,45 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
   async function dispatchEvents(limit = 500, budgetMs = DISPATCH_BUDGET_MS): Promise<number> {
     return executor.immediate(async (trx) => {
       const started = performance.now();
-      const cursor = await settingsRepo.get<number>(trx, CURSOR_KEY, 0);
-      const rows = await trx
-        .selectFrom('events')
-        .select(['id', 'lead_id', 'type', 'properties', sql<number>`rowid`.as('seq')])
-        .where(sql<number>`rowid`, '>', cursor)
-        // Path entries are the engine's own bookkeeping, and an event of no known lead (stored
-        // unmatched) can neither resume nor start a flow: neither needs a look.
-        .where('type', '!=', 'workflow_step')
-        .where('lead_id', 'is not', null)
-        .orderBy(sql`rowid`)
-        .limit(limit)
-        .execute();
-      if (!rows.length) return 0;
+      let cursor = await settingsRepo.get<number>(trx, CURSOR_KEY, 0);
       const triggers: TriggerCache = new Map();
       let done = 0;
-      for (const e of rows) {
-        // The batch holds the database's one connection: past the budget, commit what is done and
-        // let waiting requests (API ingest, tracking hits) in before the next batch.
-        if (done > 0 && performance.now() - started > budgetMs) break;
-        done++;
-        await sql`savepoint dispatch`.execute(trx);
-        try {
-          await dispatchOne(trx, e, triggers);
-          await sql`release dispatch`.execute(trx);
-        } catch (err) {
-          await sql`rollback to dispatch`.execute(trx);
-          await sql`release dispatch`.execute(trx);
-          console.error(`[engine] event ${e.id} (${e.type}) not dispatched: ${(err as Error).message}`);
+      // Read in small chunks so a batch the budget cuts short has not fetched rows it never uses.
+      for (;;) {
+        const rows = await trx
+          .selectFrom('events')
+          .select(['id', 'lead_id', 'type', 'properties', sql<number>`rowid`.as('seq')])
+          .where(sql<number>`rowid`, '>', cursor)
+          // Path entries are the engine's own bookkeeping, and an event of no known lead (stored
+          // unmatched) can neither resume nor start a flow: neither needs a look.
+          .where('type', '!=', 'workflow_step')
+          .where('lead_id', 'is not', null)
+          .orderBy(sql`rowid`)
+          .limit(Math.min(DISPATCH_CHUNK, limit - done))
+          .execute();
+        let outOfTime = false;
+        for (const e of rows) {
+          // The batch holds the database's one connection: past the budget, commit what is done
+          // and let waiting requests (API ingest, tracking hits) in before the next batch.
+          if (done > 0 && performance.now() - started > budgetMs) {
+            outOfTime = true;
+            break;
+          }
+          done++;
+          cursor = Number(e.seq);
+          await sql`savepoint dispatch`.execute(trx);
+          try {
+            await dispatchOne(trx, e, triggers);
+            await sql`release dispatch`.execute(trx);
+          } catch (err) {
+            await sql`rollback to dispatch`.execute(trx);
+            await sql`release dispatch`.execute(trx);
+            console.error(`[engine] event ${e.id} (${e.type}) not dispatched: ${(err as Error).message}`);
+          }
         }
+        if (outOfTime || rows.length < DISPATCH_CHUNK || done >= limit) break;
       }
-      await settingsRepo.set(trx, CURSOR_KEY, Number(rows[done - 1].seq), clock.now());
+      if (done > 0) await settingsRepo.set(trx, CURSOR_KEY, cursor, clock.now());
       return done;
     });
   }
