@@ -7,6 +7,7 @@ import { appRouter } from '../../src/lib/server/trpc/router';
 import { createCallerFactory } from '../../src/lib/server/trpc/init';
 import { toUser, usersRepo } from '../../src/lib/server/repositories/users.repo';
 import { apiEventSchema } from '../../src/lib/shared/api';
+import { InputError } from '../../src/lib/server/services/deps';
 
 const DAY = 86_400_000;
 const system = { id: null, label: 'test' };
@@ -183,5 +184,18 @@ describe('rules', () => {
     await hit(id, 'email_opened');
     await app.services.engine.runUntilIdle();
     expect(await scores(id)).toMatchObject({ engagement: 40, stage: 'mql' });
+  });
+});
+
+describe('rule validation', () => {
+  it('refuses a rule that cannot be applied, naming the field', async () => {
+    const { actor } = await app.makeUser('admin');
+    const current = await app.services.scoring.rules();
+    const rules = current.rules.map((r) => (r.id === 'fit-industry' ? { ...r, values: [] } : r));
+    const err = await app.services.scoring.updateRules(actor, { rules, settings: current.settings }).catch((e: InputError) => e);
+    expect(err).toBeInstanceOf(InputError);
+    const idx = current.rules.findIndex((r) => r.id === 'fit-industry');
+    expect((err as InputError).issues).toContainEqual({ field: `rules.${idx}.values`, message: 'needs at least one value' });
+    expect((await app.services.scoring.rules()).rules).toEqual(current.rules); // nothing stored
   });
 });

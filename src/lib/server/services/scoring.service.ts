@@ -102,6 +102,7 @@ export function createScoringService(deps: Deps) {
   async function commitScores(trx: Db, lead: ScoredLead, fit: number, engagement: number, rules: RuleSet, now: number) {
     const { fitThreshold, engagementThreshold } = rules.settings;
     const promote = MQL_FROM.has(lead.stage) && fit >= fitThreshold && engagement >= engagementThreshold;
+    if (!promote && fit === lead.fit_score && engagement === lead.engagement_score) return;
     await scoringRepo.updateLeadScores(trx, lead.id, { fit_score: fit, engagement_score: engagement, ...(promote ? { stage: 'mql' } : {}) }, now);
     if (!promote) return;
     await eventsRepo.append(trx, {
