@@ -41,9 +41,6 @@ export interface EngineOptions {
   scoring?: Pick<ScoringService, 'onEvent' | 'applyDecayIfDue'>;
 }
 
-/** A template's list name from its subject: Liquid output tags read as "…", not as code. */
-export const readableName = (subject: string) => subject.replace(/\{\{[^}]*\}\}/g, '…').replace(/\s+/g, ' ').trim() || subject;
-
 /** Backoff for a failed effect: 5 s, 10 s, 20 s ... capped at an hour. */
 export const backoffMs = (attempt: number) => Math.min(3_600_000, 5000 * 2 ** Math.max(0, attempt - 1));
 
@@ -299,7 +296,7 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
       const subject = first.replace(/^subject:\s*/i, '').trim();
       await db
         .insertInto('email_templates')
-        .values({ id: ids.newId(), slug: f.replace(/\.liquid$/, ''), name: readableName(subject), subject, body: rest.join('\n').trim() + '\n', locale: /[а-яё]/i.test(subject) ? 'ru' : 'en', updated_at: clock.now() })
+        .values({ id: ids.newId(), slug: f.replace(/\.liquid$/, ''), name: subject, subject, body: rest.join('\n').trim() + '\n', locale: /[а-яё]/i.test(subject) ? 'ru' : 'en', updated_at: clock.now() })
         .onConflict((oc) => oc.column('slug').doNothing())
         .execute();
     }
