@@ -2,14 +2,15 @@ import type { Config } from '../config';
 import type { Deps } from '../services/deps';
 import { leadsRepo } from '../repositories/leads.repo';
 import { messagesRepo } from '../repositories/messages.repo';
-import { templatesRepo } from '../repositories/templates.repo';
+import { templatesRepo, type TemplateRow } from '../repositories/templates.repo';
+import type { LeadsTable } from '../db/schema';
 import type { TrackingService } from '../services/tracking.service';
-import { renderStoredTemplate, workspaceOf } from '../services/templates.service';
+import { scopeForLead, workspaceOf } from '../services/templates.service';
 import type { OutgoingMessage, Transport } from './contract';
 import { createDelivery, type DeliveryOptions } from './delivery';
 import { createMailboxTransport } from './mailbox-transport';
 import { messageIdDomain, messageIdHeaderFor } from './message-headers';
-import { TemplateError } from './render';
+import { renderTemplate, TemplateError } from './render';
 import { decideSend, sendRulesFromConfig } from './send-decision';
 import { createSmtpTransport, smtpConfigFromEnv } from './smtp-transport';
 
@@ -56,17 +57,18 @@ export function createEmailChannel(deps: Deps, config: Config, tracking: Trackin
   const from = config.SMTP_FROM;
   const domain = messageIdDomain(from, config.DKIM_DOMAIN);
 
-  async function build(messageId: string, step: EmailStep, to: string, toName: string | null, trackingAllowed: boolean, kind: 'marketing' | 'transactional'): Promise<OutgoingMessage> {
+  /** Renders and tracks one queued message, from the lead and template `sendStep` has just read. */
+  async function build(messageId: string, step: EmailStep, lead: LeadsTable & { email: string }, template: TemplateRow, kind: 'marketing' | 'transactional'): Promise<OutgoingMessage> {
     const links = await tracking.unsubscribeUrls(messageId);
-    const rendered = await renderStoredTemplate(db, step.template, step.leadId, workspace, { unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl });
+    const rendered = renderTemplate(template, await scopeForLead(db, lead, workspace, { unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl }));
     await messagesRepo.setSubject(db, messageId, rendered.subject);
-    const tracked = await tracking.apply({ messageId, html: rendered.html, text: rendered.text, trackingAllowed, utm: step.utm ?? null, kind });
+    const tracked = await tracking.apply({ messageId, html: rendered.html, text: rendered.text, trackingAllowed: !!lead.consent_tracking, utm: step.utm ?? null, kind });
     return {
       id: messageId,
       messageKey: step.effectKey,
       from,
-      to,
-      toName,
+      to: lead.email,
+      toName: lead.name,
       subject: rendered.subject,
       html: tracked.html,
       text: tracked.text,
@@ -101,7 +103,7 @@ export function createEmailChannel(deps: Deps, config: Config, tracking: Trackin
         return { messageId, status: 'suppressed', detail: blocked };
       let result;
       try {
-        result = await delivery.deliver(messageId, () => build(messageId, step, lead.email!, lead.name, !!lead.consent_tracking, kind));
+        result = await delivery.deliver(messageId, () => build(messageId, step, { ...lead, email: lead.email! }, template, kind));
       } catch (e) {
         if (e instanceof TemplateError) {
           await messagesRepo.transition(db, messageId, 'queued', { status: 'failed', status_reason: e.message });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { templatesRepo, type TemplateRow } from '../repositories/templates.repo';
+import type { LeadsTable } from '../db/schema';
 import { auditRepo } from '../repositories/audit.repo';
 import { leadScope, renderLine, renderTemplate, sampleScope, validateTemplate, type RenderScope, type TemplateIssue } from '../email/render';
 import type { Workspace } from '../email/layout';
@@ -50,11 +51,16 @@ export async function buildRenderScope(db: Db, leadId: string | null, workspace:
   if (!leadId) return { ...sampleScope(workspace), ...links };
   const lead = await templatesRepo.leadById(db, leadId);
   if (!lead) throw new NotFoundError('No such lead');
-  const owner = lead.owner_id ? await templatesRepo.userById(db, lead.owner_id) : undefined;
-  return { lead: leadScope(lead), owner: owner ?? null, workspace, ...links };
+  return scopeForLead(db, lead, workspace, links);
 }
 
-/** Renders a stored template for a lead: the send path's render stage. Throws TemplateError. */
+/** The scope for a lead row the caller already holds (the send path has just read it). */
+export async function scopeForLead(db: Db, lead: LeadsTable, workspace: Workspace, links: ScopeLinks): Promise<RenderScope> {
+  const owner = lead.owner_id ? await templatesRepo.userById(db, lead.owner_id) : undefined;
+  return { lead: leadScope({ ...lead }), owner: owner ?? null, workspace, ...links };
+}
+
+/** Renders a stored template for a lead. Throws TemplateError. */
 export async function renderStoredTemplate(db: Db, slug: string, leadId: string | null, workspace: Workspace, links: ScopeLinks): Promise<RenderedEmail & { template: TemplateRow }> {
   const template = await templatesRepo.bySlug(db, slug);
   if (!template) throw new NotFoundError(`email template "${slug}" does not exist`);
