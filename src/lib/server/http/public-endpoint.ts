@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { RateLimiter } from './rate-limit';
 import { normalizeOrigin } from '../../shared/forms';
+import { readCapped } from './api-web';
 
 /**
  * Guards for endpoints any website may call (the form snippet, the hosted form page):
@@ -39,21 +40,9 @@ export function payloadTooLarge(limit: number, headers: Record<string, string> =
 export async function readLimitedText(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError();
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLargeError();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const text = await readCapped(request, limit);
+  if (text === null) throw new BodyTooLargeError();
+  return text;
 }
 
 export type CorsDecision = { allowed: true; headers: Record<string, string> } | { allowed: false };
