@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { ADMIN, signIn } from './support/auth';
+import { ensureAdmin } from './support/auth';
 
 // Unique per run, so the spec passes whatever other specs left in the shared base.
 const tag = `t${Date.now().toString(36)}`;
@@ -12,24 +12,6 @@ async function createLead(page: Page, fields: Record<string, string>) {
   await page.waitForLoadState('networkidle');
   for (const [name, value] of Object.entries(fields)) await page.locator(`[data-testid="new-lead-form"] [name="${name}"]`).fill(value);
   await page.getByRole('button', { name: /create lead|создать лида/i }).click();
-}
-
-/**
- * Signs in as the shared admin, creating it through /setup on the empty base. Waits for the page
- * to settle before typing: a field filled before hydration can be reset by it.
- */
-async function ensureAdmin(page: Page) {
-  await page.goto('/');
-  await page.waitForLoadState('networkidle');
-  if (page.url().includes('/setup')) {
-    await page.getByLabel(/your name|ваше имя/i).fill(ADMIN.name);
-    await page.getByLabel(/email/i).fill(ADMIN.email);
-    await page.getByLabel(/password|пароль/i).fill(ADMIN.password);
-    await page.getByRole('button', { name: /create admin|создать/i }).click();
-    await expect(page).toHaveURL(/\/leads/);
-  } else if (page.url().includes('/login')) {
-    await signIn(page, ADMIN.email, ADMIN.password);
-  }
 }
 
 test.describe.configure({ mode: 'serial' });
