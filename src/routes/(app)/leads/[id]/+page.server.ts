@@ -19,6 +19,8 @@ export const load: PageServerLoad = async ({ params, url, locals }) => {
     users: users.map((u) => ({ id: u.id, name: u.name, active: u.active })),
     channels: channels.map((c) => ({ id: c.id, name: c.name })),
     canMerge: role === 'admin' || role === 'marketer',
+    // Flow pages are the marketers' (workflows router): sales reps get no link to a page they cannot open.
+    canOpenFlows: role === 'admin' || role === 'marketer',
     canDelete: role === 'admin' || role === 'marketer'
   };
 };
