@@ -6,6 +6,11 @@ import { importsRouter } from './routers/imports.router';
 import { workflowsRouter } from './routers/workflows.router';
 import { templatesRouter } from './routers/templates.router';
 import { scoringRouter } from './routers/scoring.router';
+import { designerRouter } from './routers/designer.router';
+import { handoffRouter } from './routers/handoff.router';
+import { labRouter } from './routers/lab.router';
+import { segmentsRouter } from './routers/segments.router';
+import { analyticsRouter } from './routers/analytics.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -18,7 +23,12 @@ export const appRouter = router({
   imports: importsRouter,
   workflows: workflowsRouter,
   templates: templatesRouter,
-  scoring: scoringRouter
+  scoring: scoringRouter,
+  designer: designerRouter,
+  handoff: handoffRouter,
+  lab: labRouter,
+  segments: segmentsRouter,
+  analytics: analyticsRouter
 });
 
 export type AppRouter = typeof appRouter;
