@@ -4,6 +4,7 @@ import * as workflows from './20261125T1000_workflows';
 import * as email from './20261125T1100_email';
 import * as emailDelivery from './20261125T1110_email_delivery';
 import * as scoring from './20261125T1150_scoring';
+import * as handoffs from './20261125T1300_handoffs';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -14,5 +15,6 @@ export const migrations: Record<string, Migration> = {
   '20261125T1000_workflows': workflows,
   '20261125T1100_email': email,
   '20261125T1110_email_delivery': emailDelivery,
-  '20261125T1150_scoring': scoring
+  '20261125T1150_scoring': scoring,
+  '20261125T1300_handoffs': handoffs
 };

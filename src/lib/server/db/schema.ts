@@ -166,7 +166,7 @@ export interface ImportRejectsTable {
   raw: string;
 }
 
-export interface DB extends EngineTables, ScoringTables {
+export interface DB extends EngineTables, ScoringTables, HandoffTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
@@ -391,4 +391,51 @@ export interface ScoringTables {
   scoring_rules: ScoringRulesTable;
   score_ledger: ScoreLedgerTable;
   lead_engagement: LeadEngagementTable;
+}
+
+/* Hand-off (db/migrations/20261125T1300_handoffs.ts) */
+export interface HandoffsTable {
+  id: string;
+  lead_id: string;
+  owner_id: string | null;
+  status: 'open' | 'accepted' | 'rejected' | 'recycled' | 'reassigned';
+  /** The routing rule that chose the owner. */
+  rule: string;
+  /** 1 = first assignment; each reassignment opens the next attempt. */
+  attempt: number;
+  assigned_at: number;
+  /** SLA deadline in ms, business hours already applied. */
+  due_at: number;
+  first_action_at: number | null;
+  reminded_at: number | null;
+  escalated_at: number | null;
+  breached: number;
+  /** Reject reason code: bad_fit | no_budget | wrong_contact | duplicate | other. */
+  reason: string | null;
+  note: string | null;
+  follow_up_at: number | null;
+  closed_at: number | null;
+  /** JSON: why the lead qualified. */
+  summary: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RepTasksTable {
+  id: string;
+  owner_id: string;
+  lead_id: string;
+  handoff_id: string | null;
+  kind: 'call_back' | 'follow_up';
+  due_at: number;
+  note: string | null;
+  done_at: number | null;
+  /** When the rep was emailed that the task is due. */
+  notified_at: number | null;
+  created_at: number;
+}
+
+export interface HandoffTables {
+  handoffs: HandoffsTable;
+  rep_tasks: RepTasksTable;
 }
