@@ -4,7 +4,10 @@ import * as workflows from './20261125T1000_workflows';
 import * as email from './20261125T1100_email';
 import * as emailDelivery from './20261125T1110_email_delivery';
 import * as scoring from './20261125T1150_scoring';
+import * as segments from './20261125T1400_segments';
 import * as handoffs from './20261125T1300_handoffs';
+import * as scoringLab from './20261125T1350_scoring_lab';
+import * as analytics from './20261125T1500_analytics';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -16,5 +19,7 @@ export const migrations: Record<string, Migration> = {
   '20261125T1100_email': email,
   '20261125T1110_email_delivery': emailDelivery,
   '20261125T1150_scoring': scoring,
-  '20261125T1300_handoffs': handoffs
+  '20261125T1300_handoffs': handoffs,
+  '20261125T1400_segments': segments,
+  '20261125T1500_analytics': analytics
 };

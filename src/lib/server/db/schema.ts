@@ -166,7 +166,7 @@ export interface ImportRejectsTable {
   raw: string;
 }
 
-export interface DB extends EngineTables, ScoringTables, HandoffTables {
+export interface DB extends EngineTables, ScoringTables, HandoffTables, SegmentTables, ScoringLabTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
@@ -438,4 +438,81 @@ export interface RepTasksTable {
 export interface HandoffTables {
   handoffs: HandoffsTable;
   rep_tasks: RepTasksTable;
+}
+
+/* Segments (db/migrations/20261125T1400_segments.ts) */
+export interface SegmentsTable {
+  id: string;
+  name: string;
+  description: string | null;
+  kind: 'dynamic' | 'static';
+  /** The definition as JSON (segmentDefinitionSchema in lib/shared/segment.ts); null for static lists. */
+  definition: string | null;
+  member_count: number;
+  status: 'ready' | 'computing';
+  /** Share of leads the running full recompute has covered, 0..1. */
+  progress: number;
+  last_full_at: number | null;
+  last_sweep_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SegmentMembersTable {
+  segment_id: string;
+  lead_id: string;
+  entered_at: number;
+}
+
+/** Kept by triggers on events: per lead and type (and page path for page views), how many and when last. */
+export interface LeadEventStatsTable {
+  lead_id: string;
+  type: string;
+  /** '' for all events of the type; a page view's normalized path otherwise. */
+  path: string;
+  n: number;
+  last_at: number;
+}
+
+export interface SegmentTables {
+  segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
+  lead_event_stats: LeadEventStatsTable;
+}
+
+/* Scoring lab (db/migrations/20261125T1350_scoring_lab.ts) */
+export interface ScoringRuleSetsTable {
+  id: string;
+  version: number;
+  /** JSON: ScoringRule[] */
+  rules: string;
+  /** JSON: ScoringSettings */
+  settings: string;
+  note: string;
+  restored_from: number | null;
+  created_by: string | null;
+  created_label: string;
+  created_at: number;
+}
+
+export interface RescoreJobsTable {
+  id: string;
+  rule_set_id: string;
+  status: 'running' | 'done' | 'failed';
+  total: number;
+  processed: number;
+  changed: number;
+  ledger_rows: number;
+  became_mql: number;
+  left_mql: number;
+  error: string | null;
+  started_by: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
+export interface ScoringLabTables {
+  scoring_rule_sets: ScoringRuleSetsTable;
+  rescore_jobs: RescoreJobsTable;
 }

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await createTestApp();
+});
+afterAll(() => app.close());
+
+async function lead(id: string) {
+  const now = app.clock.now();
+  await app.deps.db.insertInto('leads').values({ id, email: `${id}@x.ru`, source: 'manual', created_at: now, updated_at: now } as never).execute();
+}
+async function event(id: string, leadId: string, type: string, props: Record<string, unknown> = {}, at = app.clock.now()) {
+  await app.deps.db.insertInto('events').values({ id, lead_id: leadId, type, properties: JSON.stringify(props), source: 'test', actor_id: null, occurred_at: at, received_at: at, dedupe_key: null }).execute();
+}
+const stats = (leadId: string) => app.deps.db.selectFrom('lead_event_stats').select(['type', 'path', 'n', 'last_at']).where('lead_id', '=', leadId).orderBy('type').orderBy('path').execute();
+
+describe('lead_event_stats triggers', () => {
+  it('counts events by type and page views by normalized path, skipping machine hits', async () => {
+    await lead('a');
+    await event('e1', 'a', 'page_viewed', { url: 'https://site.ru/Pricing/?utm_source=x' }, 1000);
+    await event('e2', 'a', 'page_viewed', { path: '/pricing' }, 2000);
+    await event('e3', 'a', 'page_viewed', { url: 'https://site.ru' }, 1500);
+    await event('e4', 'a', 'email_opened', { machine: true }, 3000);
+    await event('e5', 'a', 'email_opened', {}, 2500);
+    expect(await stats('a')).toEqual([
+      { type: 'email_opened', path: '', n: 1, last_at: 2500 },
+      { type: 'page_viewed', path: '', n: 3, last_at: 2000 },
+      { type: 'page_viewed', path: '/', n: 1, last_at: 1500 },
+      { type: 'page_viewed', path: '/pricing', n: 2, last_at: 2000 }
+    ]);
+  });
+
+  it('follows events moved by a merge, flagged as machine later, and deleted', async () => {
+    await lead('b');
+    await event('f1', 'b', 'email_opened', {}, 5000);
+    await app.deps.db.updateTable('events').set({ lead_id: 'a' }).where('lead_id', '=', 'b').execute();
+    expect((await stats('a')).find((r) => r.type === 'email_opened')).toEqual({ type: 'email_opened', path: '', n: 2, last_at: 5000 });
+    expect((await stats('b')).map((r) => r.n)).toEqual([0]);
+    await sql`UPDATE events SET properties = json_set(properties, '$.machine', json('true')) WHERE id = 'e5'`.execute(app.deps.db);
+    expect((await stats('a')).find((r) => r.type === 'email_opened')?.n).toBe(1);
+    await app.deps.db.deleteFrom('events').where('id', '=', 'e2').execute();
+    expect((await stats('a')).find((r) => r.path === '/pricing')?.n).toBe(1);
+  });
+});
