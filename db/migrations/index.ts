@@ -20,6 +20,7 @@ export const migrations: Record<string, Migration> = {
   '20261125T1110_email_delivery': emailDelivery,
   '20261125T1150_scoring': scoring,
   '20261125T1300_handoffs': handoffs,
+  '20261125T1350_scoring_lab': scoringLab,
   '20261125T1400_segments': segments,
   '20261125T1500_analytics': analytics
 };

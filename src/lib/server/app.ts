@@ -18,6 +18,7 @@ import { createTemplatesService } from './services/templates.service';
 import { createEmailChannel } from './email/channel';
 import type { Transport } from './email/contract';
 import { createScoringService } from './services/scoring.service';
+import { createScoringLabService } from './services/scoring-lab.service';
 
 export interface AppOptions {
   config: Config;
@@ -61,6 +62,7 @@ export async function createApp(opts: AppOptions) {
     templates: createTemplatesService(deps, config, (t) => email.sendTest(t)),
     email,
     scoring,
+    lab: createScoringLabService(deps, scoring, database.sqlite),
     engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, ...opts.engine })
   };
   return {

@@ -20,7 +20,7 @@ import {
 } from '../../shared/scoring';
 import { cappedPoints, capWindowStart, clampEngagement, decayedEngagement, engagementRuleMatches, fitContributions } from '../scoring/rules';
 
-const SETTINGS_KEY = 'scoring.settings';
+export const SETTINGS_KEY = 'scoring.settings';
 /** Lead events after which the lead's attributes may differ: fit is recomputed. */
 const FIT_EVENTS = new Set(['lead_created', 'lead_captured', 'field_changed', 'lead_merged']);
 /** Stages from which scoring may promote a lead to MQL; later stages belong to sales. */
@@ -271,7 +271,12 @@ export function createScoringService(deps: Deps) {
       };
     },
 
-    ledgerSums: (leadId: string) => scoringRepo.ledgerSums(db, leadId)
+    ledgerSums: (leadId: string) => scoringRepo.ledgerSums(db, leadId),
+
+    /** The scoring lab saved rules itself: the next event reads them afresh. */
+    invalidateRules() {
+      cache = null;
+    }
   };
 }
 

@@ -1,0 +1,290 @@
+import type SQLite from 'better-sqlite3';
+import { scoringRepo } from '../repositories/scoring.repo';
+import { settingsRepo } from '../repositories/settings.repo';
+import { auditRepo } from '../repositories/audit.repo';
+import { parseJson } from '../repositories/json';
+import { labStatements, scoringLabRepo, type LabStatements } from '../repositories/scoring-lab.repo';
+import { ConflictError, InputError, NotFoundError, type Actor, type Deps } from './deps';
+import { SETTINGS_KEY, type ScoringService } from './scoring.service';
+import { scoringRulesInputSchema, type ScoringRule, type ScoringRulesInput, type ScoringSettings } from '../../shared/scoring';
+import { compileRules, replayEngagement, type CompiledRules } from '../scoring/replay';
+import { draftFit, ledgerByLead, readPage, rescoreLead } from '../scoring/lab-scan';
+import { summarize, type BacktestLead, type WhatIfScan } from '../scoring/what-if';
+
+/** Leads per what-if page: large, since a page is only read; the scan yields between pages. */
+const SCAN_PAGE = 10_000;
+/** Leads per rescore transaction: each page is one commit and one progress step. */
+const RESCORE_PAGE = 2_000;
+/** A scan is reused while the data and the rules are unchanged, but never for longer than this. */
+const SCAN_TTL_MS = 60_000;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface LabOptions {
+  /** Leads per rescore transaction (tests use small pages to see several). */
+  rescorePage?: number;
+}
+
+/**
+ * The scoring lab: a draft of rules and thresholds is previewed over every lead (histograms, who
+ * moves in or out of MQL, a backtest against customers and sales rejections), then saved as a new
+ * rule-set version and applied to everyone by a background rescore that writes the ledger. Any
+ * earlier version can be brought back the same way.
+ */
+export function createScoringLabService(deps: Deps, scoring: ScoringService, sqlite: SQLite.Database, opts: LabOptions = {}) {
+  const { db, clock, ids } = deps;
+  let stmts: LabStatements | null = null;
+  // Prepared lazily: the statements name tables that exist only once migrations have run.
+  const statements = () => (stmts ??= labStatements(sqlite));
+  let scanCache: { key: string; at: number; scan: WhatIfScan } | null = null;
+  let running: { id: string; done: Promise<void> } | null = null;
+
+  function parseDraft(raw: unknown): ScoringRulesInput {
+    const parsed = scoringRulesInputSchema.safeParse(raw);
+    if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message })));
+    return parsed.data;
+  }
+
+  /** Runs `fn` on the raw handle while holding Kysely's one connection: no Kysely query interleaves. */
+  function onConnection<T>(fn: (s: LabStatements) => T): Promise<T> {
+    return db.connection().execute(async () => fn(statements()));
+  }
+
+  async function scan(current: CompiledRules, draft: CompiledRules): Promise<WhatIfScan> {
+    const started = performance.now();
+    const now = clock.now();
+    const { outcomes, rejectedKnown } = await onConnection((s) => {
+      const outcomes = new Map<string, { kind: 'customer' | 'rejected'; at: number }>();
+      for (const c of s.customers()) outcomes.set(c.lead_id, { kind: 'customer', at: c.at });
+      // A lead that became a customer counts as a customer even if a rep once rejected it.
+      for (const r of s.rejected()) if (!outcomes.has(r.lead_id)) outcomes.set(r.lead_id, { kind: 'rejected', at: r.at });
+      return { outcomes, rejectedKnown: s.hasHandoffs() };
+    });
+    const types = [...new Set([...draft.types, ...current.types])];
+    const cols = { fitNow: [] as number[], engagementNow: [] as number[], fitDraft: [] as number[], engagementDraft: [] as number[], handedOff: [] as number[] };
+    const stages: string[] = [];
+    const backtest: BacktestLead[] = [];
+    let after = '';
+    for (;;) {
+      const page = await onConnection((s) => readPage(s, types, after, SCAN_PAGE));
+      if (!page) break;
+      for (const lead of page.leads) {
+        const events = page.events.get(lead.id) ?? [];
+        const outcome = outcomes.get(lead.id);
+        const replay = replayEngagement(draft, events, now, !!outcome);
+        const fit = draftFit(lead, current, draft);
+        cols.fitNow.push(lead.fit_score);
+        cols.engagementNow.push(lead.engagement_score);
+        cols.fitDraft.push(fit);
+        cols.engagementDraft.push(replay.engagement);
+        cols.handedOff.push(page.handedOff.has(lead.id) ? 1 : 0);
+        stages.push(lead.stage);
+        if (outcome)
+          backtest.push({
+            ...outcome,
+            createdAt: lead.created_at,
+            fitNow: lead.fit_score,
+            fitDraft: fit,
+            stepsNow: replayEngagement(current, events, now, true).steps ?? [],
+            stepsDraft: replay.steps ?? []
+          });
+      }
+      after = page.leads[page.leads.length - 1].id;
+      await yieldToLoop();
+    }
+    return {
+      count: stages.length,
+      fitNow: Int32Array.from(cols.fitNow),
+      engagementNow: Int32Array.from(cols.engagementNow),
+      fitDraft: Int32Array.from(cols.fitDraft),
+      engagementDraft: Int32Array.from(cols.engagementDraft),
+      handedOff: Uint8Array.from(cols.handedOff),
+      stages,
+      backtest,
+      rejectedKnown,
+      scannedAt: now,
+      scanMs: Math.round(performance.now() - started)
+    };
+  }
+
+  async function whatIf(raw: unknown) {
+    const draft = parseDraft(raw);
+    const current = await scoring.rules();
+    const key = JSON.stringify([draft.rules, draft.settings.halfLifeDays, current, await onConnection((s) => s.dataVersion())]);
+    let cached = scanCache && scanCache.key === key && performance.now() - scanCache.at < SCAN_TTL_MS ? scanCache.scan : null;
+    if (!cached) {
+      cached = await scan(compileRules(current.rules, current.settings), compileRules(draft.rules, draft.settings));
+      scanCache = { key, at: performance.now(), scan: cached };
+    }
+    return { ...summarize(cached, current.settings, draft.settings), current: current.settings, draft: draft.settings };
+  }
+
+  /** Rescores every lead page by page; each page is one transaction that also advances the job. */
+  async function rescoreAll(jobId: string, rules: ScoringRule[], settings: ScoringSettings) {
+    const compiled = compileRules(rules, settings);
+    const pageSize = opts.rescorePage ?? RESCORE_PAGE;
+    let after = '';
+    try {
+      for (;;) {
+        const last = await onConnection((s) => {
+          if (sqlite.inTransaction) throw new Error('rescore: a transaction is already open on the connection');
+          return sqlite.transaction(() => rescorePage(s, jobId, compiled, settings, after, pageSize))();
+        });
+        if (last === null) break;
+        after = last;
+        await yieldToLoop();
+      }
+      await scoringLabRepo.finishJob(db, jobId, { status: 'done', finished_at: clock.now() });
+    } catch (e) {
+      console.error('[scoring-lab] rescore failed', e);
+      await scoringLabRepo.finishJob(db, jobId, { status: 'failed', error: e instanceof Error ? e.message : String(e), finished_at: clock.now() });
+    } finally {
+      scanCache = null;
+      scoring.invalidateRules();
+    }
+  }
+
+  function rescorePage(s: LabStatements, jobId: string, rules: CompiledRules, settings: ScoringSettings, after: string, limit: number): string | null {
+    const page = readPage(s, rules.types, after, limit);
+    if (!page) return null;
+    const now = clock.now();
+    const first = page.leads[0].id;
+    const last = page.leads[page.leads.length - 1].id;
+    const ledger = ledgerByLead(s.ledgerSums(first, last));
+    const tally = { processed: page.leads.length, changed: 0, ledgerRows: 0, becameMql: 0, leftMql: 0 };
+    for (const lead of page.leads) {
+      const r = rescoreLead(lead, page.events.get(lead.id) ?? [], ledger.get(lead.id), rules, settings, page.handedOff.has(lead.id), now, ids.newId);
+      for (const row of r.ledger) s.insertLedger(row);
+      tally.ledgerRows += r.ledger.length;
+      if (r.engagedAt !== null || r.engagement !== lead.engagement_score) s.setEngagement(lead.id, r.engagedAt, r.base);
+      if (r.fit === lead.fit_score && r.engagement === lead.engagement_score && !r.stageEvent) continue;
+      tally.changed++;
+      s.updateLead(lead.id, r.fit, r.engagement, r.stage, now);
+      if (r.stageEvent) {
+        s.insertStageEvent(ids.newId(), lead.id, JSON.stringify({ field: 'stage', ...r.stageEvent, by: 'scoring' }), now);
+        if (r.stageEvent.to === 'mql') tally.becameMql++;
+        else tally.leftMql++;
+      }
+    }
+    s.jobProgress(jobId, tally);
+    return last;
+  }
+
+  /**
+   * Stores the rules as a new version, makes them the live rules, and starts the rescore. The first
+   * lab save also keeps the rules it replaces as version 1, so even that change can be undone.
+   */
+  async function apply(actor: Actor, input: ScoringRulesInput, note: string, restoredFrom: number | null) {
+    if (running) throw new ConflictError('A rescore is still running; wait for it to finish');
+    const now = clock.now();
+    const previous = await scoring.rules();
+    const jobId = ids.newId();
+    const version = await db.transaction().execute(async (trx) => {
+      let v = await scoringLabRepo.maxVersion(trx);
+      if (v === 0) {
+        v = 1;
+        await scoringLabRepo.insertVersion(trx, versionRow(1, previous.rules, previous.settings, 'rules before the first lab save', null, { id: null, label: 'system' }, now));
+      }
+      v++;
+      const row = versionRow(v, input.rules, input.settings, note, restoredFrom, actor, now);
+      await scoringLabRepo.insertVersion(trx, row);
+      await scoringRepo.replaceRules(trx, input.rules.map((r) => ({ id: r.id, kind: r.kind, name: r.name, definition: JSON.stringify(r) })), now);
+      await settingsRepo.set(trx, SETTINGS_KEY, input.settings, now);
+      await auditRepo.record(trx, ids.newId(), now, {
+        actorId: actor.id,
+        actorLabel: actor.label,
+        action: restoredFrom === null ? 'scoring.lab_save' : 'scoring.lab_rollback',
+        entity: 'scoring',
+        entityId: row.id,
+        details: { version: v, restoredFrom, note, rules: input.rules.length, settings: input.settings, previousSettings: previous.settings }
+      });
+      await scoringLabRepo.insertJob(trx, {
+        id: jobId,
+        rule_set_id: row.id,
+        status: 'running',
+        total: await scoringLabRepo.countLeads(trx),
+        processed: 0,
+        changed: 0,
+        ledger_rows: 0,
+        became_mql: 0,
+        left_mql: 0,
+        error: null,
+        started_by: actor.id,
+        started_at: now,
+        finished_at: null
+      });
+      return v;
+    });
+    scoring.invalidateRules();
+    const done = rescoreAll(jobId, input.rules, input.settings).finally(() => {
+      running = null;
+    });
+    running = { id: jobId, done };
+    return { version, jobId, done };
+  }
+
+  function versionRow(version: number, rules: ScoringRule[], settings: ScoringSettings, note: string, restoredFrom: number | null, actor: Actor, now: number) {
+    return { id: ids.newId(), version, rules: JSON.stringify(rules), settings: JSON.stringify(settings), note, restored_from: restoredFrom, created_by: actor.id, created_label: actor.label, created_at: now };
+  }
+
+  const jobView = (j: Awaited<ReturnType<typeof scoringLabRepo.getJob>>) =>
+    j && {
+      id: j.id,
+      status: j.status,
+      total: j.total,
+      processed: j.processed,
+      changed: j.changed,
+      ledgerRows: j.ledger_rows,
+      becameMql: j.became_mql,
+      leftMql: j.left_mql,
+      error: j.error,
+      startedAt: j.started_at,
+      finishedAt: j.finished_at
+    };
+
+  return {
+    whatIf,
+
+    /** Saves the draft as the live rules (a new version) and starts rescoring every lead. */
+    async save(actor: Actor, raw: unknown, note = '') {
+      return apply(actor, parseDraft(raw), note.trim() || 'saved in the scoring lab', null);
+    },
+
+    /** Brings an earlier version back as a new version, and rescores. */
+    async rollback(actor: Actor, version: number) {
+      const row = await scoringLabRepo.getVersion(db, version);
+      if (!row) throw new NotFoundError(`No rule-set version ${version}`);
+      const input = parseDraft({ rules: parseJson(row.rules, []), settings: parseJson(row.settings, {}) });
+      return apply(actor, input, `rollback to version ${version}`, version);
+    },
+
+    /** The lab page's starting point: the live rules, the versions, the last rescore. */
+    async state() {
+      await scoringLabRepo.failAbandoned(db, running ? [running.id] : [], clock.now());
+      const [current, versions, job] = await Promise.all([scoring.rules(), scoringLabRepo.listVersions(db), scoringLabRepo.latestJob(db)]);
+      const latest = versions[0]?.version ?? 0;
+      return {
+        ...current,
+        versions: versions.map((v) => ({
+          version: v.version,
+          note: v.note,
+          restoredFrom: v.restored_from,
+          createdAt: v.created_at,
+          createdBy: v.created_label,
+          rules: parseJson<unknown[]>(v.rules, []).length,
+          settings: parseJson<ScoringSettings>(v.settings, current.settings),
+          live: v.version === latest
+        })),
+        job: jobView(job) ?? null
+      };
+    },
+
+    async job(id: string) {
+      const j = await scoringLabRepo.getJob(db, id);
+      if (!j) throw new NotFoundError('No such rescore job');
+      return jobView(j)!;
+    }
+  };
+}
+
+export type ScoringLabService = ReturnType<typeof createScoringLabService>;
