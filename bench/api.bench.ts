@@ -2,7 +2,7 @@
  * `npm run bench -- api [requests] [connections]`: `POST /api/v1/events` against the BUILT server,
  * started the way `npm start` does (`node scripts/start.js`; run `npm run build` first, BUILD_DIR
  * picks another build). A temp base gets an API key and 1,000 leads, the server starts as a child
- * process (SEED=none, WORKER=off unless BENCH_WORKER=on), autocannon sends events (half to known
+ * process (SEED=none, WORKER=off unless BENCH_WORKER=on (in the serving thread) or thread (npm start's default)), autocannon sends events (half to known
  * emails, half unmatched, each with its own idempotency key), and after the server stops the
  * events table is counted: every 2xx must be exactly one stored row. Target: ≥ 2,000 req/s,
  * p99 < 50 ms.
@@ -46,7 +46,7 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 const PORT = Number(process.env.BENCH_PORT ?? 4300);
 /** Extra node flags for the server, e.g. BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean);
-const WORKER = process.env.BENCH_WORKER === 'on' ? 'on' : 'off';
+const WORKER = process.env.BENCH_WORKER === 'on' || process.env.BENCH_WORKER === 'thread' ? process.env.BENCH_WORKER : 'off';
 const KNOWN_LEADS = 1000;
 const EVENT_TYPE = 'bench_event';
 

@@ -3,7 +3,7 @@
  * and click redirect against the BUILT server, started the way `npm start` does (`node
  * scripts/start.js`; build first, BUILD_DIR picks another build). A temp base gets leads that
  * consented to tracking, one sent message each with three stored links; the server starts as a
- * child process (SEED=none, WORKER=off unless BENCH_WORKER=on, a known TRACKING_SECRET) and
+ * child process (SEED=none, WORKER=off unless BENCH_WORKER=on (in the serving thread) or thread (npm start's default), a known TRACKING_SECRET) and
  * autocannon sends a mix of pixel fetches and link follows with valid tokens.
  *
  * 1. Throughput: req/s, p50/p99, answers that are not 200/302; after a clean stop every answered
@@ -53,7 +53,7 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const PORT = Number(process.env.BENCH_PORT ?? 4320);
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean);
-const WORKER = process.env.BENCH_WORKER === 'on' ? 'on' : 'off';
+const WORKER = process.env.BENCH_WORKER === 'on' || process.env.BENCH_WORKER === 'thread' ? process.env.BENCH_WORKER : 'off';
 const SECRET = 'bench-tracking-secret-0123456789abcdef';
 const MESSAGES = 20_000;
 const LINKS_PER_MESSAGE = 3;

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 const buildDir = path.resolve(process.env.BUILD_DIR ?? 'build');
 if (!fs.existsSync(path.join(buildDir, 'handler.js'))) {
@@ -20,7 +21,43 @@ if (socketScheme) process.env.PROTOCOL_HEADER = 'x-nurture-scheme';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';
+// The workflow worker (event dispatch, scoring, timers, outbox) runs in a thread of this process
+// by default: on two cores, tracking hits and API calls then never wait behind a dispatch round
+// (bench/track.bench.ts). WORKER=on keeps it in this thread, WORKER=off runs none here.
+const workerMode = process.env.WORKER ?? 'thread';
+if (workerMode === 'thread') process.env.NURTURE_WORKER_THREAD = '1';
+// Importing the handler runs the server's init hook: migrations, demo seed, example flows.
 const { handler } = await import(path.join(buildDir, 'handler.js'));
+let stopping = false;
+let workerThread = workerMode === 'thread' ? startWorkerThread() : undefined;
+
+function startWorkerThread() {
+  const w = new Worker(new URL('./worker-thread.js', import.meta.url), {
+    workerData: { buildDir },
+    env: { ...process.env, NURTURE_ROLE: 'worker', NURTURE_WORKER_THREAD: '' }
+  });
+  w.on('error', (e) => console.error(`[nurture] worker thread failed: ${e?.stack ?? e}`));
+  w.on('exit', (code) => {
+    if (stopping) return;
+    // A crashed worker loses nothing (timers, outbox and the event cursor are in the database).
+    console.error(`[nurture] worker thread exited (${code}); restarting in 1 s`);
+    setTimeout(() => {
+      if (!stopping) workerThread = startWorkerThread();
+    }, 1000);
+  });
+  return w;
+}
+
+async function stopWorkerThread() {
+  const w = workerThread;
+  if (!w) return;
+  workerThread = undefined;
+  const exited = new Promise((r) => w.once('exit', r));
+  w.postMessage('stop');
+  const force = setTimeout(() => w.terminate(), 15_000);
+  await exited;
+  clearTimeout(force);
+}
 
 const server = http.createServer((req, res) => {
   if (socketScheme) req.headers['x-nurture-scheme'] = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
@@ -38,7 +75,6 @@ const server = http.createServer((req, res) => {
 });
 server.listen(port, host, () => console.log(`[nurture] listening on http://${host}:${port}`));
 
-let stopping = false;
 async function shutdown(signal) {
   if (stopping) return;
   stopping = true;
@@ -49,6 +85,7 @@ async function shutdown(signal) {
   await new Promise((r) => server.once('close', r));
   clearTimeout(force);
   // Stops the workflow worker after its round and closes the database after the open transaction.
+  await stopWorkerThread();
   await globalThis.__nurtureStop?.();
   process.exit(0);
 }

@@ -9,7 +9,7 @@ export interface BenchServer {
   buildDir: string;
   dataDir: string;
   port: number;
-  worker: 'on' | 'off';
+  worker: 'thread' | 'on' | 'off';
   nodeArgs?: string[];
   env?: Record<string, string>;
 }

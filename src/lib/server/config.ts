@@ -24,8 +24,13 @@ const configSchema = z.object({
   PUBLIC_RATE_PER_MIN: z.coerce.number().int().min(1).default(60),
   /** Largest body accepted by public JSON endpoints, in bytes. */
   PUBLIC_BODY_LIMIT: z.coerce.number().int().min(1024).default(64 * 1024),
-  /** `off` serves the app without running workflows here (run `npm run worker` elsewhere). */
-  WORKER: z.enum(['on', 'off']).default('on'),
+  /**
+   * Where the workflow worker (event dispatch, scoring, timers, outbox) runs: `thread` (default)
+   * in a worker thread of the serving process, so it uses a second core and never delays a
+   * request; `on` in the serving thread itself; `off` not here (run `npm run worker` elsewhere).
+   * Outside `npm start` (vite dev, tests) `thread` runs it in-process like `on`.
+   */
+  WORKER: z.enum(['thread', 'on', 'off']).default('thread'),
   /** Comma-separated hosts webhooks may reach even though they resolve to private addresses. */
   WEBHOOK_ALLOW_HOSTS: z
     .string()

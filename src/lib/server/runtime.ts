@@ -11,6 +11,14 @@ let app: App | undefined;
 let starting: Promise<App> | undefined;
 let worker: { stop(): Promise<void> } | undefined;
 
+/**
+ * scripts/start.js runs the worker in a thread of its own: it loads this same server build with
+ * NURTURE_ROLE=worker (that runtime only runs the worker loop) and tells the serving runtime not
+ * to run one (NURTURE_WORKER_THREAD=1).
+ */
+const workerThreadRole = () => process.env.NURTURE_ROLE === 'worker';
+const workerInThread = () => process.env.NURTURE_WORKER_THREAD === '1';
+
 export function startRuntime(): Promise<App> {
   starting ??= (async () => {
     let config: Config;
@@ -25,6 +33,12 @@ export function startRuntime(): Promise<App> {
       throw e;
     }
     const a = await createApp({ config });
+    if (workerThreadRole()) {
+      // The serving thread migrated, seeded and loaded the flows before it started this thread.
+      worker = a.services.engine.startWorker();
+      app = a;
+      return a;
+    }
     if (config.SEED === 'demo') {
       const seeded = await seedDemo(a);
       if (seeded) console.log(`[nurture] empty base: seeded demo data (${seeded.leads} leads)`);
@@ -33,7 +47,7 @@ export function startRuntime(): Promise<App> {
     if (loaded.length) console.log(`[nurture] published example workflows: ${loaded.join(', ')}`);
     // HTML versions of the shipped templates (beside their text parts) fill in what the flows loaded.
     await loadTemplateFiles(a.deps, config.WORKFLOWS_DIR);
-    if (config.WORKER === 'on') worker = a.services.engine.startWorker();
+    if (config.WORKER === 'on' || (config.WORKER === 'thread' && !workerInThread())) worker = a.services.engine.startWorker();
     app = a;
     const url = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
     const needsSetup = await a.services.auth.needsSetup();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Migration, type MigrationProvider, type SqliteDialectConfig } from 'kysely';
 import { migrations } from '../../../../db/migrations/index';
 import type { DB } from './schema';
 
@@ -23,7 +23,7 @@ export function openDatabase(file: string): Database {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('cache_size = -32000');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: reusingStatements(sqlite) }) });
   let closed = false;
   return {
     db,
@@ -35,6 +35,28 @@ export function openDatabase(file: string): Database {
       await db.destroy();
     }
   };
+}
+
+/**
+ * Every Kysely transaction starts with BEGIN IMMEDIATE. The workflow worker writes from its own
+ * connection (a thread or process of its own); a deferred BEGIN that reads and then writes while
+ * the other connection has committed fails at once with SQLITE_BUSY, where IMMEDIATE takes the
+ * write lock up front and waits for it under busy_timeout.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
 }
 
 /**

@@ -191,7 +191,7 @@ export function createSqliteBatchWriter(deps: Deps, sqlite: Sqlite): BatchWriter
           for (const r of input.rejects) stmts.insertReject(r);
           stmts.updateImport(input.importId, progressPatch(plan.counts));
           return plan.counts;
-        })();
+        }).immediate(); // reads then writes: take the write lock up front (the worker writes too)
       });
     }
   };

@@ -46,7 +46,9 @@ export function createSqliteGroupCommit<I, O>(db: Db, sqlite: SQLite.Database, r
     try {
       const outcomes = await db.connection().execute(async () => {
         if (sqlite.inTransaction) throw new Error('group commit: a transaction is already open on the connection');
-        return runBatch(batch);
+        // IMMEDIATE: the batch reads before it writes, and the worker thread writes on its own
+        // connection; a deferred BEGIN would fail at once (SQLITE_BUSY) instead of waiting.
+        return runBatch.immediate(batch);
       });
       outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.value) : batch[i].reject(o.error)));
     } catch (e) {
