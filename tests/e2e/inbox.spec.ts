@@ -129,6 +129,27 @@ test('a lead that turns MQL appears live in its rep’s inbox; accept with BANT 
   await expect(repPage.getByTestId('stage-badge').first()).toHaveText('SQL');
   await expect(repPage.getByTestId('handoff-history')).toContainText('Accepted');
   await repPage.screenshot({ path: '/tmp/inbox-lead-card-sql.png', fullPage: true });
+
+  // Onwards from the card: opportunity asks for a deal amount, named when missing.
+  const stage = repPage.getByTestId('stage-form');
+  await stage.getByTestId('stage-to').selectOption('opportunity');
+  await stage.getByTestId('stage-submit').click();
+  await expect(stage.getByTestId('stage-error-amount')).toContainText('Deal amount, ₽');
+  await stage.getByTestId('stage-field-amount').fill('1 500 000');
+  await stage.getByTestId('stage-submit').click();
+  await expect(repPage.getByTestId('stage-badge').first()).toHaveText('Opportunity');
+
+  // A call planned on the card waits in the inbox with a Done button.
+  const task = repPage.getByTestId('task-form');
+  await task.getByLabel('When').fill('2030-03-02T11:30');
+  await task.getByLabel('Note for yourself (optional)').fill(`Согласовать КП ${run}`);
+  await task.getByRole('button', { name: 'Add to my inbox' }).click();
+  await expect(repPage.getByTestId('panel-flash')).toContainText('Task added');
+  await repPage.goto('/inbox');
+  const todo = repPage.getByTestId('task').filter({ hasText: `Согласовать КП ${run}` });
+  await expect(todo).toContainText('Call back');
+  await todo.getByTestId('task-done').click();
+  await expect(todo).toHaveCount(0);
 });
 
 test('reject asks a reason; a stale tab accepting the same lead is told it is too late', async () => {
