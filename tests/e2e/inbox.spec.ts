@@ -193,13 +193,13 @@ test('reject asks a reason; a stale tab accepting the same lead is told it is to
   await expect(repPage.getByTestId('handoff-history')).toContainText('No budget');
 });
 
-test('marketing sees the reasons per scoring rule; the manager board and Russian inbox read well', async () => {
+test('marketing sees the reasons per scoring rule; the manager board; recycle in Russian leaves a follow-up task', async () => {
   await admin.goto('/inbox/reasons');
   await expect(admin.getByTestId('reasons-by-reason')).toContainText('No budget');
   await expect(admin.getByTestId('reasons-by-rule')).toContainText('Visited the pricing page');
   await admin.screenshot({ path: '/tmp/inbox-reasons-en.png', fullPage: true });
 
-  // A third lead stays open, for the board and the Russian inbox.
+  // A third lead, for the board and the Russian inbox, is then recycled with a follow-up date.
   const leadId = await createLead('Ольга', 'olga');
   await engage(admin.request, leadId);
   await admin.goto('/inbox/board');
@@ -219,7 +219,13 @@ test('marketing sees the reasons per scoring rule; the manager board and Russian
   await card.getByTestId('handoff-recycle').click();
   await expect(repPage.getByTestId('handoff-dialog')).toContainText('Дата повторного контакта');
   await repPage.screenshot({ path: '/tmp/inbox-recycle-ru.png' });
-  await repPage.keyboard.press('Escape');
+  const dialog = repPage.getByTestId('handoff-dialog');
+  await dialog.getByLabel('Дата повторного контакта').fill('2030-01-15');
+  await dialog.getByTestId('handoff-submit').click();
+  await expect(repPage.getByTestId('inbox-flash')).toContainText('возвращён в прогрев');
+  await expect(card).toHaveCount(0);
+  // The follow-up date became a task in the same inbox.
+  await expect(repPage.getByTestId('task').filter({ hasText: `Ольга ${run}` })).toContainText('Связаться повторно');
   await repPage.getByTestId('locale-switch').selectOption('en');
   await expect(repPage.getByRole('heading', { level: 1 })).toHaveText('Sales inbox');
 });
