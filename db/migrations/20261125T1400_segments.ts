@@ -48,8 +48,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('lead_event_stats_pk', ['lead_id', 'type', 'path'])
     .execute();
-  // Covers "n or more of type T (under path P)" and "T since time X" without touching the table.
-  await db.schema.createIndex('lead_event_stats_type').on('lead_event_stats').columns(['type', 'path', 'n', 'last_at', 'lead_id']).execute();
+  // Covering indexes for "n or more of type T (under path P)" and "T since time X".
+  await db.schema.createIndex('lead_event_stats_count').on('lead_event_stats').columns(['type', 'path', 'n', 'lead_id']).execute();
+  await db.schema.createIndex('lead_event_stats_last').on('lead_event_stats').columns(['type', 'path', 'last_at', 'lead_id']).execute();
 
   const isSqlite = await sql<{ v: string }>`select sqlite_version() as v`
     .execute(db)

@@ -45,3 +45,16 @@ describe('lead_event_stats triggers', () => {
     expect((await stats('a')).find((r) => r.path === '/pricing')?.n).toBe(1);
   });
 });
+
+describe('pagePathSql', () => {
+  it('agrees with the paths the triggers stored', async () => {
+    const { pagePathSql } = await import('../../src/lib/server/segments/page-path');
+    const rows = await sql<{ stored: string; computed: string }>`
+      SELECT s.path AS stored, ${sql.raw(pagePathSql('E'))} AS computed FROM events E
+      JOIN lead_event_stats s ON s.lead_id = E.lead_id AND s.type = E.type AND s.path != ''
+      WHERE E.type = 'page_viewed' AND s.path = ${sql.raw(pagePathSql('E'))}`.execute(app.deps.db);
+    expect(rows.rows.length).toBeGreaterThan(0);
+    const all = await sql<{ computed: string }>`SELECT ${sql.raw(pagePathSql('E'))} AS computed FROM events E WHERE E.type = 'page_viewed' ORDER BY E.id`.execute(app.deps.db);
+    expect(all.rows.map((r) => r.computed)).toEqual(['/pricing', '/']);
+  });
+});

@@ -7,6 +7,8 @@ export const leadListQuerySchema = z.object({
   stage: z.array(z.enum(STAGES)).optional(),
   ownerId: z.string().max(64).optional(),
   channelId: z.string().max(64).optional(),
+  /** Members of a segment or static list (segment_members). */
+  segmentId: z.string().max(64).optional(),
   source: z.enum(SOURCES).optional(),
   createdFrom: z.number().int().optional(),
   createdTo: z.number().int().optional(),

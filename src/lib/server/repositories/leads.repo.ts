@@ -67,6 +67,7 @@ export const leadsRepo = {
     if (q.ownerId === 'none') base = base.where('leads.owner_id', 'is', null);
     else if (q.ownerId) base = base.where('leads.owner_id', '=', q.ownerId);
     if (q.channelId) base = base.where('leads.channel_id', '=', q.channelId);
+    if (q.segmentId) base = base.where('leads.id', 'in', (eb) => eb.selectFrom('segment_members').select('segment_members.lead_id').where('segment_members.segment_id', '=', q.segmentId!));
     if (q.source) base = base.where('leads.source', '=', q.source);
     if (q.createdFrom !== undefined) base = base.where('leads.created_at', '>=', q.createdFrom);
     if (q.createdTo !== undefined) base = base.where('leads.created_at', '<', q.createdTo);
