@@ -18,6 +18,7 @@ import { createTemplatesService } from './services/templates.service';
 import { createEmailChannel } from './email/channel';
 import type { Transport } from './email/contract';
 import { createScoringService } from './services/scoring.service';
+import { createSegmentsService } from './services/segments.service';
 import { createScoringLabService } from './services/scoring-lab.service';
 
 export interface AppOptions {
@@ -48,6 +49,8 @@ export async function createApp(opts: AppOptions) {
   const tracking = createTrackingService(deps, { secret: config.TRACKING_SECRET, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` }, database.sqlite);
   const email = createEmailChannel(deps, config, tracking, { transport: opts.transport });
   const scoring = createScoringService(deps);
+  // Enrollment is bound late: the engine is built below and itself feeds events to segments.
+  const segments = createSegmentsService(deps, { enroll: (actor, slug, leadIds) => services.engine.enroll(actor, slug, leadIds) });
   const services = {
     auth: createAuthService(deps, { sessionTtlDays: config.SESSION_TTL_DAYS }),
     capture,
@@ -62,8 +65,9 @@ export async function createApp(opts: AppOptions) {
     templates: createTemplatesService(deps, config, (t) => email.sendTest(t)),
     email,
     scoring,
+    segments,
     lab: createScoringLabService(deps, scoring, database.sqlite),
-    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, ...opts.engine })
+    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, segments, ...opts.engine })
   };
   return {
     config,

@@ -16,6 +16,7 @@ import { assertTemplatesUsable } from '../services/templates.service';
 import { FACTS_CHANGED_EVENT } from './facts';
 import { engineProfile } from './profile';
 import type { ScoringService } from '../services/scoring.service';
+import type { SegmentsService } from '../services/segments.service';
 
 const CURSOR_KEY = 'engine.eventCursor';
 /** Lead events that may change what a goal or branch sees. */
@@ -39,6 +40,8 @@ export interface EngineOptions {
   webhookTimeoutMs?: number;
   /** Scores events as they are dispatched and decays engagement from the worker loop (app.ts). */
   scoring?: Pick<ScoringService, 'onEvent' | 'applyDecayIfDue'>;
+  /** Keeps segment membership current as events are dispatched, and sweeps time-dependent segments (app.ts). */
+  segments?: Pick<SegmentsService, 'onEvent' | 'sweepIfDue'>;
 }
 
 /** Backoff for a failed effect: 5 s, 10 s, 20 s ... capped at an hour. */
@@ -132,6 +135,9 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
     // stage_changed event that the next batch dispatches to lifecycle flows. Events no rule
     // names cost it one map lookup.
     await opts.scoring?.onEvent(trx, e, props);
+    // Segments look after scoring, so a score this event moved is already in the lead row. An
+    // entry or exit appends segment_entered/left, which the next batch dispatches to flows.
+    await opts.segments?.onEvent(trx, e, props);
     // One read of the lead's running instances serves both the waiting ones and the goal checks.
     const active = await workflowsRepo.activeInstancesOfLead(trx, e.lead_id);
     if (active.length) {
@@ -150,7 +156,9 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
           ? await flowsTriggeredBy(trx, triggers, 'form_submitted', String(props.formSlug ?? ''))
           : e.type === 'stage_changed'
             ? await flowsTriggeredBy(trx, triggers, 'lifecycle_changed', String(props.to ?? ''))
-            : await flowsTriggeredBy(trx, triggers, 'event', e.type);
+            : e.type === 'segment_entered'
+              ? [...(await flowsTriggeredBy(trx, triggers, 'segment_entered', String(props.segmentId ?? ''))), ...(await flowsTriggeredBy(trx, triggers, 'event', e.type))]
+              : await flowsTriggeredBy(trx, triggers, 'event', e.type);
     for (const flow of candidates) {
       const cv = await executor.versionOf(trx, flow.current_version_id!);
       const t = cv.definition.trigger;
@@ -392,6 +400,7 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
           try {
             n = (await dispatchEvents()) + (await runDueTimers()) + (await runOutbox());
             await opts.scoring?.applyDecayIfDue(); // at most hourly
+            await opts.segments?.sweepIfDue(); // time-dependent segments only, every few minutes
           } catch (e) {
             console.error(`[engine] worker round failed: ${(e as Error).message}`);
           }
