@@ -20,6 +20,7 @@ import type { Transport } from './email/contract';
 import { createScoringService } from './services/scoring.service';
 import { createSegmentsService } from './services/segments.service';
 import { createScoringLabService } from './services/scoring-lab.service';
+import { createWorkflowDrafts } from './services/workflow-drafts.service';
 
 export interface AppOptions {
   config: Config;
@@ -67,6 +68,7 @@ export async function createApp(opts: AppOptions) {
     scoring,
     segments,
     lab: createScoringLabService(deps, scoring, database.sqlite),
+    designer: createWorkflowDrafts(deps),
     engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, segments, ...opts.engine })
   };
   return {

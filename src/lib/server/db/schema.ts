@@ -166,7 +166,7 @@ export interface ImportRejectsTable {
   raw: string;
 }
 
-export interface DB extends EngineTables, ScoringTables, HandoffTables, SegmentTables, ScoringLabTables {
+export interface DB extends EngineTables, ScoringTables, HandoffTables, SegmentTables, ScoringLabTables, DesignerTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
@@ -515,4 +515,19 @@ export interface RescoreJobsTable {
 export interface ScoringLabTables {
   scoring_rule_sets: ScoringRuleSetsTable;
   rescore_jobs: RescoreJobsTable;
+}
+
+/* Designer drafts (db/migrations/20261125T1200_workflow_drafts.ts) */
+export interface WorkflowDraftsTable {
+  workflow_id: string;
+  /** JSON: the draft definition, possibly half-built */
+  definition: string;
+  revision: number;
+  updated_by: string | null;
+  updated_label: string;
+  updated_at: number;
+}
+
+export interface DesignerTables {
+  workflow_drafts: WorkflowDraftsTable;
 }
