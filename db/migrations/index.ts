@@ -4,6 +4,7 @@ import * as workflows from './20261125T1000_workflows';
 import * as email from './20261125T1100_email';
 import * as emailDelivery from './20261125T1110_email_delivery';
 import * as scoring from './20261125T1150_scoring';
+import * as flowLive from './20261125T1250_flow_live';
 import * as segments from './20261125T1400_segments';
 import * as workflowDrafts from './20261125T1200_workflow_drafts';
 import * as handoffs from './20261125T1300_handoffs';
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '20261125T1100_email': email,
   '20261125T1110_email_delivery': emailDelivery,
   '20261125T1150_scoring': scoring,
+  '20261125T1250_flow_live': flowLive,
   '20261125T1200_workflow_drafts': workflowDrafts,
   '20261125T1300_handoffs': handoffs,
   '20261125T1350_scoring_lab': scoringLab,

@@ -18,6 +18,7 @@ import { createTemplatesService } from './services/templates.service';
 import { createEmailChannel } from './email/channel';
 import type { Transport } from './email/contract';
 import { createScoringService } from './services/scoring.service';
+import { createFlowRuntime } from './services/flow-runtime.service';
 import { createSegmentsService } from './services/segments.service';
 import { createScoringLabService } from './services/scoring-lab.service';
 import { createWorkflowDrafts } from './services/workflow-drafts.service';
@@ -69,6 +70,7 @@ export async function createApp(opts: AppOptions) {
     segments,
     lab: createScoringLabService(deps, scoring, database.sqlite),
     designer: createWorkflowDrafts(deps),
+    flowRuntime: createFlowRuntime(deps, config, (): ReturnType<typeof createEngine> => services.engine),
     engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, segments, ...opts.engine })
   };
   return {

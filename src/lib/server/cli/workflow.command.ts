@@ -13,7 +13,8 @@ const USAGE = `usage:
   npm run cli -- workflow publish <file.json>            validate and publish a new version
   npm run cli -- workflow enroll <slug> --email <email>  enroll one lead by hand
   npm run cli -- workflow stats <slug>                   leads per node, finished, goal, exited, failed
-  npm run cli -- workflow export <slug>                  print the current version's JSON`;
+  npm run cli -- workflow export <slug>                  print the current version's JSON
+  npm run cli -- workflow export <slug> --out <dir>      write <dir>/<slug>/workflow.json and its emails/ (publish reads it back)`;
 
 /**
  * `npm run cli -- workflow <publish|enroll|stats|export>`. Results go to stdout as JSON a script
@@ -55,6 +56,12 @@ export async function run(app: App, args: string[]): Promise<number> {
       }
       case 'export': {
         if (!rest[0]) return usage('export needs a slug');
+        const out = optionValue(rest, '--out');
+        if (out !== undefined) {
+          if (!out) return usage('--out needs a directory');
+          print(await app.services.flowRuntime.files.exportToDir(rest[0], path.resolve(out)));
+          return 0;
+        }
         const flow = await workflowsRepo.findBySlug(app.deps.db, rest[0]);
         if (!flow?.current_version_id) throw new NotFoundError(`No workflow ${rest[0]}`);
         const v = await workflowsRepo.findVersion(app.deps.db, flow.current_version_id);

@@ -186,13 +186,18 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
     return { effects: effects.length, inline };
   }
 
-  /** One event into one instance, inside the caller's transaction. */
-  async function stepIn(trx: Db, instanceId: string, event: Omit<EngineEvent, 'now' | 'lead'>, known?: WorkflowInstancesTable): Promise<StepResult | null> {
+  /**
+   * One event into one instance, inside the caller's transaction. `machine` replaces the version's
+   * own for this one step: a publish that moves a lead into another node passes the version's
+   * machine compiled with that node as its start (same states), so entering it goes through here.
+   */
+  async function stepIn(trx: Db, instanceId: string, event: Omit<EngineEvent, 'now' | 'lead'>, known?: WorkflowInstancesTable, machine?: AnyStateMachine): Promise<StepResult | null> {
     // `known` is a row this transaction just wrote (enrollment): no need to read it back.
     const inst = known?.id === instanceId ? known : await workflowsRepo.findInstance(trx, instanceId);
     if (!inst || inst.status !== 'active') return null;
     const now = clock.now();
     const cv = await versionOf(trx, inst.version_id);
+    const m = machine ?? cv.machine;
     engineProfile.steps++;
     let snapshot;
     try {
@@ -200,7 +205,7 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
       const persisted = JSON.parse(inst.snapshot);
       addMs('jsonMs', t);
       t = mark();
-      snapshot = cv.machine.resolveState(persisted);
+      snapshot = m.resolveState(persisted);
       addMs('transitionMs', t);
     } catch (e) {
       // A snapshot that no longer restores is a bug: fail this instance, keep the others running.
@@ -210,7 +215,7 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
     }
     let lead = await loadFacts(trx, inst.lead_id, cv.factEventTypes, now);
     let t = mark();
-    let [next, actions] = transition(cv.machine, snapshot, { ...event, now, lead } as never);
+    let [next, actions] = transition(m, snapshot, { ...event, now, lead } as never);
     engineProfile.transitions++;
     addMs('transitionMs', t);
     const all: MachineAction[] = [];
@@ -225,13 +230,13 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
       if (round >= MAX_INLINE_ROUNDS) throw new Error('too many data effects in one step');
       lead = await loadFacts(trx, inst.lead_id, cv.factEventTypes, now);
       t = mark();
-      [next, actions] = transition(cv.machine, next, { type: CONTINUE_EVENT, now, lead } as never);
+      [next, actions] = transition(m, next, { type: CONTINUE_EVENT, now, lead } as never);
       engineProfile.transitions++;
       addMs('transitionMs', t);
     }
     const out = outcomeOf(next, cv.definition);
     t = mark();
-    const persisted = cv.machine.getPersistedSnapshot(next);
+    const persisted = m.getPersistedSnapshot(next);
     addMs('transitionMs', t);
     t = mark();
     const snapshotJson = JSON.stringify(persisted);

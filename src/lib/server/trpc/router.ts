@@ -7,6 +7,7 @@ import { workflowsRouter } from './routers/workflows.router';
 import { templatesRouter } from './routers/templates.router';
 import { scoringRouter } from './routers/scoring.router';
 import { designerRouter } from './routers/designer.router';
+import { flowRuntimeRouter } from './routers/flow-runtime.router';
 import { handoffRouter } from './routers/handoff.router';
 import { labRouter } from './routers/lab.router';
 import { segmentsRouter } from './routers/segments.router';
@@ -25,6 +26,7 @@ export const appRouter = router({
   templates: templatesRouter,
   scoring: scoringRouter,
   designer: designerRouter,
+  flowRuntime: flowRuntimeRouter,
   handoff: handoffRouter,
   lab: labRouter,
   segments: segmentsRouter,
