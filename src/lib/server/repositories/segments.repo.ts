@@ -3,6 +3,7 @@ import type { Db } from '../db/database';
 import type { SegmentsTable } from '../db/schema';
 
 const ID_CHUNK = 500;
+const LEAD_PLACEHOLDER = '\u0000lead';
 
 export const segmentsRepo = {
   list(db: Db) {
@@ -56,17 +57,25 @@ export const segmentsRepo = {
       .execute();
   },
   /**
-   * Evaluates several segments' predicates ('one' mode) for one lead in one statement: column sN is
-   * 1 when the lead is in segment N. No row when the lead is gone or merged away.
+   * Prepares the evaluation of several segments' predicates ('one' mode) for one lead in one
+   * statement: value N is 1 when the lead is in segment N; null when the lead is gone or merged
+   * away. Compiled once and reused with only the lead id swapped: building the SQL cost more than
+   * running it (about 40 µs a segment).
    */
-  async evaluateLead(db: Db, leadId: string, preds: RawBuilder<unknown>[]): Promise<number[] | null> {
-    const row = await db
+  prepareEvaluation(db: Db, preds: RawBuilder<unknown>[]) {
+    const compiled = db
       .selectFrom('leads')
       .select(preds.map((p, i) => sql<number>`CASE WHEN ${p} THEN 1 ELSE 0 END`.as(`s${i}`)))
-      .where('leads.id', '=', leadId)
+      .where('leads.id', '=', LEAD_PLACEHOLDER)
       .where('leads.merged_into_id', 'is', null)
-      .executeTakeFirst();
-    return row ? preds.map((_, i) => Number((row as Record<string, unknown>)[`s${i}`])) : null;
+      .compile();
+    const at = compiled.parameters.lastIndexOf(LEAD_PLACEHOLDER);
+    return async (on: Db, leadId: string): Promise<number[] | null> => {
+      const parameters = [...compiled.parameters];
+      parameters[at] = leadId;
+      const { rows } = await on.executeQuery<Record<string, unknown>>({ ...compiled, parameters });
+      return rows[0] ? preds.map((_, i) => Number(rows[0][`s${i}`])) : null;
+    };
   },
   /** Which of these leads match ('one' mode): a full recompute re-checks each batch as it writes. */
   async matchingAmong(db: Db, leadIds: string[], pred: RawBuilder<unknown>): Promise<Set<string>> {

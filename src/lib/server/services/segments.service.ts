@@ -75,6 +75,7 @@ export function createSegmentsService(deps: Deps, opts: SegmentsOptions = {}) {
     const byKey = new Map<string, IndexedSegment[]>();
     for (const s of all) for (const k of s.deps.keys) byKey.set(k, [...(byKey.get(k) ?? []), s]);
     index = { all, byKey, timeDependent: all.filter((s) => s.deps.timeDependent), loadedAt: performance.now() };
+    evaluations = new Map();
     return index;
   }
 
@@ -98,10 +99,28 @@ export function createSegmentsService(deps: Deps, opts: SegmentsOptions = {}) {
     return removed.length;
   }
 
+  /**
+   * Prepared evaluations by the set of segments and the second: windows move by the second, and
+   * the same few sets of segments (one per kind of event) come back event after event.
+   */
+  let evaluations = new Map<string, ReturnType<typeof segmentsRepo.prepareEvaluation>>();
+  let evaluationsAt = 0;
+  function evaluationFor(on: Db, segments: IndexedSegment[], now: number) {
+    const second = Math.floor(now / 1000) * 1000;
+    if (second !== evaluationsAt || evaluations.size > 200) {
+      evaluations = new Map();
+      evaluationsAt = second;
+    }
+    const key = segments.map((s) => s.id).join(',');
+    let hit = evaluations.get(key);
+    if (!hit) evaluations.set(key, (hit = segmentsRepo.prepareEvaluation(on, segments.map((s) => compileSegment(s.definition, second, 'one')))));
+    return hit;
+  }
+
   /** Re-evaluates one lead against the given segments in one statement and applies the difference. */
   async function reevaluateLead(trx: Db, leadId: string, segments: IndexedSegment[], now: number) {
     if (!segments.length) return;
-    const matches = await segmentsRepo.evaluateLead(trx, leadId, segments.map((s) => compileSegment(s.definition, now, 'one')));
+    const matches = await evaluationFor(trx, segments, now)(trx, leadId);
     const current = await segmentsRepo.segmentsOfLead(trx, leadId);
     for (let i = 0; i < segments.length; i++) {
       const want = matches?.[i] === 1;
