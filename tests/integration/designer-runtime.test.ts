@@ -358,3 +358,28 @@ describe('import and export', () => {
     }
   });
 });
+
+describe('drafts from versions and files', () => {
+  it('restores any published version as the draft, and imports a file as a draft of a new flow', async () => {
+    const { actor } = await app.makeUser('marketer');
+    await engine().publish(actor, drip);
+    await engine().publish(actor, { ...drip, name: 'Drip v2', nodes: { ...drip.nodes, e3: { kind: 'send_email', template: 'd-new', next: 'done' } } });
+    const restored = await rt().restoreVersion(actor, 'drip', 1);
+    const { createWorkflowDrafts } = await import('../../src/lib/server/services/workflow-drafts.service');
+    const drafts = createWorkflowDrafts(app.deps);
+    const loaded = await drafts.load('drip');
+    expect(loaded.draft.revision).toBe(restored.revision);
+    expect(loaded.draft.definition).toMatchObject({ name: 'Drip', nodes: { e3: { template: 'd-3' } } });
+    // Still version 2 live: a restore only writes the draft.
+    expect(loaded.workflow.liveVersion).toBe(2);
+
+    const bundle = await rt().files.bundle('drip');
+    const file = { ...bundle, workflow: { ...bundle.workflow, slug: 'drip-copy', name: 'Drip copy' }, templates: [...bundle.templates, { slug: 'brand-new', name: 'New', subject: 'Hello {{ lead.first_name }}', body: 'Body' }] };
+    const r = await rt().importFlow(actor, file);
+    expect(r).toMatchObject({ slug: 'drip-copy', created: true, templatesAdded: ['brand-new'] });
+    expect(r.templatesKept).toEqual(expect.arrayContaining(['d-1', 'd-2']));
+    const copy = await drafts.load('drip-copy');
+    expect(copy.draft.definition).toMatchObject({ slug: 'drip-copy', name: 'Drip copy', start: 'e1' });
+    expect(copy.workflow.liveVersion).toBeNull();
+  });
+});

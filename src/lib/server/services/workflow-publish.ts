@@ -7,6 +7,7 @@ import { StaleInstanceError } from '../engine/executor';
 import type { Engine } from '../engine/engine';
 import type { Db } from '../db/database';
 import type { WorkflowInstancesTable } from '../db/schema';
+import { blocking, checkWorkflow, type CheckProblem } from '../../shared/workflow-check';
 import { flowRuntimeRepo } from '../repositories/flow-runtime.repo';
 import { workflowsRepo } from '../repositories/workflows.repo';
 import { parseJson } from '../repositories/json';
@@ -79,6 +80,9 @@ export function createWorkflowPublish(deps: Deps, engine: Engine) {
 
   /** Schema, graph and template checks, every problem named by its path; throws InputError. */
   async function validated(slug: string, raw: unknown): Promise<Workflow> {
+    // The designer's validator first (the same code the canvas runs), then the engine's own checks.
+    const problems = blocking(checkWorkflow(raw));
+    if (problems.length) throw new InputError(problems.map((p) => ({ field: p.path, message: problemText(p) })));
     const def = engine.parseDefinition(raw);
     if (def.slug !== slug) throw new InputError([{ field: 'slug', message: `the flow is "${slug}"; a definition for "${def.slug}" cannot be published here` }]);
     await assertTemplatesUsable(db, [...new Set(Object.values(def.nodes).flatMap((n) => (n.kind === 'send_email' ? [n.template] : [])))]);
@@ -219,6 +223,12 @@ export function createWorkflowPublish(deps: Deps, engine: Engine) {
       return JSON.parse(v.definition) as Workflow;
     }
   };
+}
+
+/** A validator problem as one line for an API caller: its code in words and its details. */
+function problemText(p: CheckProblem): string {
+  const details = Object.entries(p.params).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `${p.code.replace(/_/g, ' ')}${details ? ` (${details})` : ''}`;
 }
 
 /** A removed node's first successor that the new version still has, else the new start. */

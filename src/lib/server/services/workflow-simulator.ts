@@ -240,7 +240,7 @@ export function simulateFlow(def: Workflow, start: LeadsTable, script: SimEvent[
       out.events.push({ day: e.day, type: e.type, emailNode: e.emailNode, outcome: 'ignored', note: 'email not sent yet' });
       return;
     }
-    const properties = { ...(e.emailNode ? { nodeId: e.emailNode, workflowId: ctx.workflowId } : {}), ...e.properties };
+    const properties: Record<string, unknown> = { ...(e.emailNode ? { nodeId: e.emailNode, workflowId: ctx.workflowId } : {}), ...e.properties };
     history.push({ type: e.type, at: now, properties });
     // A scripted stage change ("becomes SQL on day 2") changes the simulated lead, as a rep's would.
     if (e.type === 'stage_changed' && (STAGES as readonly string[]).includes(String(properties.to))) lead.stage = String(properties.to);

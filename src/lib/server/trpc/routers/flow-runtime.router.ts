@@ -55,6 +55,16 @@ export const flowRuntimeRouter = router({
       return bundle;
     }),
 
+  /** A published version becomes the flow's draft again. */
+  restoreVersion: flowUsers()
+    .input(z.object({ slug, version: z.number().int().min(1) }))
+    .mutation(({ ctx, input }) => ctx.app.services.flowRuntime.restoreVersion(ctx.actor, input.slug, input.version)),
+
+  /** Imports a flow file as a draft; problems by path and nothing stored when it does not check. */
+  importFlow: flowUsers()
+    .input(z.object({ file: z.unknown() }))
+    .mutation(({ ctx, input }) => ctx.app.services.flowRuntime.importFlow(ctx.actor, input.file)),
+
   /** Checks an uploaded flow file without storing anything: the flow and templates it would bring, or problems by path. */
   checkImport: flowUsers()
     .input(z.object({ file: z.unknown() }))
