@@ -1,6 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import type { Db } from '../db/database';
 import type { RescoreJobsTable, ScoreLedgerTable, ScoringRuleSetsTable } from '../db/schema';
+import type { EventFactRow } from '../scoring/event-store';
 
 /** One lead as the lab reads it: the attributes fit rules look at, its stage and scores now. */
 export interface LabLead {
@@ -85,6 +86,23 @@ export function labStatements(sqlite: SQLite.Database) {
     `SELECT id, email, job_title, company_size, industry, region, country, city, company, stage, fit_score, engagement_score, created_at
      FROM leads WHERE merged_into_id IS NULL AND id > ? ORDER BY id LIMIT ?`
   );
+  const allLeads = sqlite.prepare(
+    `SELECT id, email, job_title, company_size, industry, region, country, city, company, stage, fit_score, engagement_score, created_at FROM leads WHERE merged_into_id IS NULL`
+  );
+  // Every lead event after a rowid, in table order (a sequential read, no index); the text tests
+  // (instr) spare the JSON parse on the many rows without a url or a machine flag.
+  const eventFacts = sqlite.prepare(
+    `SELECT rowid, lead_id, type, occurred_at,
+       CASE WHEN instr(properties, '"url"') OR instr(properties, '"path"') OR instr(properties, '"page"') THEN
+         CASE WHEN json_type(properties, '$.url') = 'text' THEN json_extract(properties, '$.url')
+              WHEN json_type(properties, '$.path') = 'text' THEN json_extract(properties, '$.path')
+              WHEN json_type(properties, '$.page') = 'text' THEN json_extract(properties, '$.page') END END AS url,
+       instr(properties, 'machine') > 0 AND json_type(properties, '$.machine') = 'true' AS machine,
+       CASE WHEN type = 'score_changed' AND json_extract(properties, '$.score') = 'engagement' AND coalesce(json_extract(properties, '$.by'), '') <> 'scoring'
+         THEN json_extract(properties, '$.to') - json_extract(properties, '$.from') END AS adjust
+     FROM events WHERE rowid > ? AND lead_id IS NOT NULL ORDER BY rowid LIMIT ?`
+  );
+  const mergedCount = sqlite.prepare(`SELECT count(*) AS n FROM leads WHERE merged_into_id IS NOT NULL`);
   const hasTable = (name: string) => !!sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name);
   // The events a page of leads needs, oldest first per lead (the events_lead index gives the order).
   // Properties are read in SQL (json_extract) so no row's JSON is parsed in JavaScript.
@@ -140,6 +158,10 @@ export function labStatements(sqlite: SQLite.Database) {
   );
 
   return {
+    /** Every lead that is not merged away, in table order. */
+    allLeads: () => allLeads.all() as LabLead[],
+    eventFactsSince: (rowid: number, limit: number) => eventFacts.raw(true).all(rowid, limit) as EventFactRow[],
+    mergedCount: () => (mergedCount.get() as { n: number }).n,
     leadsPage: (afterId: string, limit: number) => leadsPage.all(afterId, limit) as LabLead[],
     eventsFor: (types: string[], firstId: string, lastId: string) => eventsFor(types).iterate(firstId, lastId, ...types) as IterableIterator<LabEventRow>,
     ledgerSums: (firstId: string, lastId: string) => ledgerSums.all(firstId, lastId) as LedgerSumRow[],

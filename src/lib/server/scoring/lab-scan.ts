@@ -2,7 +2,7 @@ import type { LabLead, LabStatements, LedgerSumRow } from '../repositories/scori
 import type { ScoreLedgerTable } from '../db/schema';
 import type { ScoringSettings } from '../../shared/scoring';
 import { fitContributions } from './rules';
-import { BELOW_MQL_STAGE, fitTotal, replayEngagement, stageMove, type CompiledRules, type ReplayEvent } from './replay';
+import { BELOW_MQL_STAGE, arraySource, replayEngagement, stageMove, type CompiledRules, type ReplayEvent } from './replay';
 
 /**
  * One page of leads (ordered by id) with their scored events: the unit both the what-if scan and
@@ -40,8 +40,8 @@ export interface DraftScore {
  * so the what-if needs no ledger read; it equals the rescore's ledger-based figure whenever the
  * ledger agrees with the current rules, which every lab save keeps true by rescoring.
  */
-export function draftFit(lead: LabLead, current: CompiledRules, draft: CompiledRules): number {
-  return lead.fit_score - fitTotal(current.fit, lead) + fitTotal(draft.fit, lead);
+export function draftFit(lead: LabLead, current: (l: LabLead) => number, draft: (l: LabLead) => number): number {
+  return lead.fit_score - current(lead) + draft(lead);
 }
 
 export const RESCORE_REASON = 'rescore after rule change';
@@ -114,7 +114,7 @@ export function rescoreLead(
     ledger.push(row('fit', id, names.get(id) ?? id, diff, fit));
   }
 
-  const replay = replayEngagement(rules, events, now);
+  const replay = replayEngagement(rules, arraySource(events), now);
   const gained = new Map<string, number>(rules.engagement.map((r, i) => [r.id, replay.perRule[i]]));
   let engagement = lead.engagement_score;
   for (const id of new Set([...gained.keys(), ...(have?.engagement.keys() ?? [])])) {

@@ -1,5 +1,5 @@
 import { SCORE_MAX, type CapPeriod, type EngagementRule, type FitRule, type ScoringRule, type ScoringSettings } from '../../shared/scoring';
-import { cappedPoints, clampEngagement, decayedEngagement, engagementRuleMatches, fitContributions, type FitFacts } from './rules';
+import { cappedPoints, clampEngagement, decayedEngagement, engagementRuleMatches, fitContributions, fitRuleMatches, type FitFacts } from './rules';
 
 /**
  * Engagement replayed from a lead's event history under a rule set: the scoring lab's what-if and
@@ -22,6 +22,27 @@ export interface ReplayEvent {
   machine: boolean;
   /** A flow's adjust_score on engagement: the points it added (to − from); null otherwise. */
   adjust: number | null;
+}
+
+/** A lead's events by position, oldest first: an array of ReplayEvent, or a view into a columnar store. */
+export interface ReplaySource {
+  readonly length: number;
+  at(i: number): number;
+  type(i: number): string;
+  url(i: number): string | null;
+  machine(i: number): boolean;
+  adjust(i: number): number | null;
+}
+
+export function arraySource(events: ReplayEvent[]): ReplaySource {
+  return {
+    length: events.length,
+    at: (i) => events[i].at,
+    type: (i) => events[i].type,
+    url: (i) => events[i].url,
+    machine: (i) => events[i].machine,
+    adjust: (i) => events[i].adjust
+  };
 }
 
 export interface CompiledRules {
@@ -49,6 +70,24 @@ export function fitTotal(rules: FitRule[], lead: FitFacts): number {
   return n;
 }
 
+/**
+ * fitTotal for many leads: a fit rule reads one field, and titles, sizes, industries, regions and
+ * mail domains repeat across a base, so each rule's answer is remembered per field value.
+ */
+export function fitScorer(rules: FitRule[]): (lead: FitFacts) => number {
+  const memo = rules.map(() => new Map<string, boolean>());
+  return (lead) => {
+    let n = 0;
+    rules.forEach((rule, i) => {
+      const raw = rule.field === 'email_domain' ? (lead.email?.slice(lead.email.lastIndexOf('@') + 1) ?? '') : (lead[rule.field] ?? '');
+      let hit = memo[i].get(raw);
+      if (hit === undefined) memo[i].set(raw, (hit = fitRuleMatches(rule, lead)));
+      if (hit) n += rule.points;
+    });
+    return n;
+  };
+}
+
 const PERIOD_MS: Record<CapPeriod, number> = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 };
 
 export interface EngagementReplay {
@@ -64,7 +103,7 @@ export interface EngagementReplay {
 }
 
 /** Replays one lead's events (oldest first) under the compiled rules up to `now`. */
-export function replayEngagement(c: CompiledRules, events: ReplayEvent[], now: number, keepSteps = false): EngagementReplay {
+export function replayEngagement(c: CompiledRules, events: ReplaySource, now: number, keepSteps = false): EngagementReplay {
   const perRule = new Array<number>(c.engagement.length).fill(0);
   // Points each capped rule gave, with when, for its rolling window (events come in time order).
   const windows = new Map<number, { at: number[]; points: number[]; from: number }>();
@@ -73,31 +112,34 @@ export function replayEngagement(c: CompiledRules, events: ReplayEvent[], now: n
   let engagedAt: number | null = null;
   const props: Record<string, unknown> = {};
 
-  for (const e of events) {
-    if (e.at > now || e.machine) continue;
-    const current = engagedAt === null ? 0 : decayedEngagement(base, e.at - engagedAt, c.halfLifeDays);
+  for (let k = 0; k < events.length; k++) {
+    const at = events.at(k);
+    if (at > now) continue;
+    const type = events.type(k);
+    const adjust = events.adjust(k);
+    const matching = adjust === null ? c.byType.get(type) : undefined;
+    if ((adjust === null && !matching) || events.machine(k)) continue;
+    const current = engagedAt === null ? 0 : decayedEngagement(base, at - engagedAt, c.halfLifeDays);
     let engagement = current;
-    if (e.adjust !== null) {
-      engagement = clampEngagement(current + e.adjust, SCORE_MAX);
-    } else {
-      const matching = c.byType.get(e.type);
-      if (!matching) continue;
-      props.url = e.url ?? undefined;
+    if (adjust !== null) {
+      engagement = clampEngagement(current + adjust, SCORE_MAX);
+    } else if (matching) {
+      props.url = events.url(k) ?? undefined;
       for (const i of matching) {
         const rule = c.engagement[i];
-        if (!engagementRuleMatches(rule, e.type, props)) continue;
+        if (!engagementRuleMatches(rule, type, props)) continue;
         let used = 0;
         let w = windows.get(i);
         if (rule.cap) {
           if (!w) windows.set(i, (w = { at: [], points: [], from: 0 }));
-          const since = e.at - PERIOD_MS[rule.cap.period];
+          const since = at - PERIOD_MS[rule.cap.period];
           while (w.from < w.at.length && w.at[w.from] <= since) w.from++;
           for (let k = w.from; k < w.points.length; k++) used += w.points[k];
         }
         const next = clampEngagement(engagement + cappedPoints(rule.points, rule.cap, used), SCORE_MAX);
         if (next === engagement) continue;
         if (w) {
-          w.at.push(e.at);
+          w.at.push(at);
           w.points.push(next - engagement);
         }
         perRule[i] += next - engagement;
@@ -106,8 +148,8 @@ export function replayEngagement(c: CompiledRules, events: ReplayEvent[], now: n
     }
     if (engagement === current) continue;
     base = engagement;
-    engagedAt = e.at;
-    steps?.push({ at: e.at, engagement });
+    engagedAt = at;
+    steps?.push({ at, engagement });
   }
   const engagement = engagedAt === null ? 0 : decayedEngagement(base, now - engagedAt, c.halfLifeDays);
   return { engagement, perRule, engagedAt, base, steps };

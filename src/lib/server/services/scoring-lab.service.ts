@@ -7,16 +7,18 @@ import { labStatements, scoringLabRepo, type LabStatements } from '../repositori
 import { ConflictError, InputError, NotFoundError, type Actor, type Deps } from './deps';
 import { SETTINGS_KEY, type ScoringService } from './scoring.service';
 import { scoringRulesInputSchema, type ScoringRule, type ScoringRulesInput, type ScoringSettings } from '../../shared/scoring';
-import { compileRules, replayEngagement, type CompiledRules } from '../scoring/replay';
+import { compileRules, fitScorer, replayEngagement, type CompiledRules } from '../scoring/replay';
 import { draftFit, ledgerByLead, readPage, rescoreLead } from '../scoring/lab-scan';
+import { EventStore } from '../scoring/event-store';
 import { summarize, type BacktestLead, type WhatIfScan } from '../scoring/what-if';
 
-/** Leads per what-if page: large, since a page is only read; the scan yields between pages. */
-const SCAN_PAGE = 10_000;
 /** Leads per rescore transaction: each page is one commit and one progress step. */
 const RESCORE_PAGE = 2_000;
 /** A scan is reused while the data and the rules are unchanged, but never for longer than this. */
 const SCAN_TTL_MS = 60_000;
+/** The in-memory events are read afresh this often (see EventStore for why). */
+const EVENTS_RELOAD_MS = 5 * 60_000;
+const EVENT_CHUNK = 100_000;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -38,6 +40,7 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
   const statements = () => (stmts ??= labStatements(sqlite));
   let scanCache: { key: string; at: number; scan: WhatIfScan } | null = null;
   let running: { id: string; done: Promise<void> } | null = null;
+  let events: { store: EventStore; loadedAt: number; merged: number } | null = null;
 
   function parseDraft(raw: unknown): ScoringRulesInput {
     const parsed = scoringRulesInputSchema.safeParse(raw);
@@ -50,61 +53,75 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
     return db.connection().execute(async () => fn(statements()));
   }
 
+  /**
+   * The events, from the in-memory store: refreshed with the rows appended since the last look, and
+   * read afresh when it is older than EVENTS_RELOAD_MS or a merge has moved events between leads.
+   */
+  async function refreshEvents(): Promise<EventStore> {
+    const merged = await onConnection((s) => s.mergedCount());
+    if (!events || performance.now() - events.loadedAt > EVENTS_RELOAD_MS || events.merged !== merged) events = { store: new EventStore(), loadedAt: performance.now(), merged };
+    const { store } = events;
+    // In chunks, yielding between them, so a first load does not hold the server for seconds.
+    for (;;) {
+      const rows = await onConnection((s) => s.eventFactsSince(store.lastRowid, EVENT_CHUNK));
+      store.append(rows);
+      if (rows.length < EVENT_CHUNK) return store;
+      await yieldToLoop();
+    }
+  }
+
+  /** Loads the events before the admin asks: the lab page calls this as it opens. */
+  function warmUp() {
+    if (!events) refreshEvents().catch((e: unknown) => console.error('[scoring-lab] warm-up failed', e));
+  }
+
   async function scan(current: CompiledRules, draft: CompiledRules): Promise<WhatIfScan> {
     const started = performance.now();
     const now = clock.now();
-    const { outcomes, rejectedKnown } = await onConnection((s) => {
+    const { leads, outcomes, rejectedKnown } = await onConnection((s) => {
       const outcomes = new Map<string, { kind: 'customer' | 'rejected'; at: number }>();
       for (const c of s.customers()) outcomes.set(c.lead_id, { kind: 'customer', at: c.at });
       // A lead that became a customer counts as a customer even if a rep once rejected it.
       for (const r of s.rejected()) if (!outcomes.has(r.lead_id)) outcomes.set(r.lead_id, { kind: 'rejected', at: r.at });
-      return { outcomes, rejectedKnown: s.hasHandoffs() };
+      return { leads: s.allLeads(), outcomes, rejectedKnown: s.hasHandoffs() };
     });
-    const types = [...new Set([...draft.types, ...current.types])];
-    const cols = { fitNow: [] as number[], engagementNow: [] as number[], fitDraft: [] as number[], engagementDraft: [] as number[], handedOff: [] as number[] };
-    const stages: string[] = [];
-    const backtest: BacktestLead[] = [];
-    let after = '';
-    for (;;) {
-      const page = await onConnection((s) => readPage(s, types, after, SCAN_PAGE));
-      if (!page) break;
-      for (const lead of page.leads) {
-        const events = page.events.get(lead.id) ?? [];
-        const outcome = outcomes.get(lead.id);
-        const replay = replayEngagement(draft, events, now, !!outcome);
-        const fit = draftFit(lead, current, draft);
-        cols.fitNow.push(lead.fit_score);
-        cols.engagementNow.push(lead.engagement_score);
-        cols.fitDraft.push(fit);
-        cols.engagementDraft.push(replay.engagement);
-        cols.handedOff.push(page.handedOff.has(lead.id) ? 1 : 0);
-        stages.push(lead.stage);
-        if (outcome)
-          backtest.push({
-            ...outcome,
-            createdAt: lead.created_at,
-            fitNow: lead.fit_score,
-            fitDraft: fit,
-            stepsNow: replayEngagement(current, events, now, true).steps ?? [],
-            stepsDraft: replay.steps ?? []
-          });
-      }
-      after = page.leads[page.leads.length - 1].id;
-      await yieldToLoop();
-    }
-    return {
-      count: stages.length,
-      fitNow: Int32Array.from(cols.fitNow),
-      engagementNow: Int32Array.from(cols.engagementNow),
-      fitDraft: Int32Array.from(cols.fitDraft),
-      engagementDraft: Int32Array.from(cols.engagementDraft),
-      handedOff: Uint8Array.from(cols.handedOff),
-      stages,
-      backtest,
-      rejectedKnown,
-      scannedAt: now,
-      scanMs: Math.round(performance.now() - started)
+    const store = await refreshEvents();
+    const n = leads.length;
+    const out = {
+      fitNow: new Int32Array(n),
+      engagementNow: new Int32Array(n),
+      fitDraft: new Int32Array(n),
+      engagementDraft: new Int32Array(n),
+      handedOff: new Uint8Array(n)
     };
+    const stages: string[] = new Array<string>(n);
+    const backtest: BacktestLead[] = [];
+    const fitNow = fitScorer(current.fit);
+    const fitDraft = fitScorer(draft.fit);
+    const view = store.view();
+    const handedOff = await onConnection((s) => s.openHandoffs('', '\uffff'));
+    leads.forEach((lead, i) => {
+      const events = view.of(lead.id);
+      const outcome = outcomes.get(lead.id);
+      const replay = replayEngagement(draft, events, now, !!outcome);
+      const fit = draftFit(lead, fitNow, fitDraft);
+      out.fitNow[i] = lead.fit_score;
+      out.engagementNow[i] = lead.engagement_score;
+      out.fitDraft[i] = fit;
+      out.engagementDraft[i] = replay.engagement;
+      out.handedOff[i] = handedOff.has(lead.id) ? 1 : 0;
+      stages[i] = lead.stage;
+      if (outcome)
+        backtest.push({
+          ...outcome,
+          createdAt: lead.created_at,
+          fitNow: lead.fit_score,
+          fitDraft: fit,
+          stepsNow: replayEngagement(current, events, now, true).steps ?? [],
+          stepsDraft: replay.steps ?? []
+        });
+    });
+    return { count: n, ...out, stages, backtest, rejectedKnown, scannedAt: now, scanMs: Math.round(performance.now() - started) };
   }
 
   async function whatIf(raw: unknown) {
@@ -260,6 +277,7 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
 
     /** The lab page's starting point: the live rules, the versions, the last rescore. */
     async state() {
+      warmUp();
       await scoringLabRepo.failAbandoned(db, running ? [running.id] : [], clock.now());
       const [current, versions, job] = await Promise.all([scoring.rules(), scoringLabRepo.listVersions(db), scoringLabRepo.latestJob(db)]);
       const latest = versions[0]?.version ?? 0;
