@@ -18,7 +18,7 @@ import { nextOf, workflowSchema, type Workflow } from '../../src/lib/shared/work
 const DAY = 86_400_000;
 const WORKFLOWS_DIR = path.resolve('workflows');
 const system = { id: null, label: 'test' };
-const SHIPPED = ['re-engagement', 'webinar-nurture', 'welcome-sequence'];
+const SHIPPED = ['mql-to-sql-handoff', 're-engagement', 'webinar-nurture', 'welcome-sequence'];
 
 function readFlow(slug: string): Workflow {
   return workflowSchema.parse(JSON.parse(fs.readFileSync(path.join(WORKFLOWS_DIR, slug, 'workflow.json'), 'utf8')));
@@ -101,7 +101,9 @@ describe('example flows on the engine', () => {
     expect(await templates('john@example.com')).toEqual(['welcome-1-en', 'welcome-2-en']);
     // Re-entry is "never": a new capture of the same lead does not start it again.
     await lead('john@example.com');
-    expect((await app.deps.db.selectFrom('workflow_instances').select('id').where('lead_id', '=', id).execute()).length).toBe(1);
+    // (Becoming MQL also started the hand-off flow: count the welcome sequence's instances only.)
+    const welcome = (await engine().list()).find((f) => f.slug === 'welcome-sequence')!;
+    expect((await app.deps.db.selectFrom('workflow_instances').select('id').where('lead_id', '=', id).where('workflow_id', '=', welcome.id).execute()).length).toBe(1);
   });
 
   it('webinar nurture: registered lead gets a reminder the day before and a follow-up; silent lead one nudge', async () => {
@@ -172,6 +174,7 @@ function facts(over: Partial<LeadFacts> & { fields?: Record<string, unknown> } =
 
 /** Sample leads per flow: each traversal follows one lead, so a path is one lead's possible story. */
 const SAMPLES: Record<string, Record<string, LeadFacts>> = {
+  'mql-to-sql-handoff': { ru: facts({ stage: 'mql' }), en: facts({ stage: 'mql', fields: { 'attr:locale': 'en' } }) },
   'welcome-sequence': { ru: facts(), en: facts({ fields: { 'attr:locale': 'en' } }) },
   'webinar-nurture': {
     'ru+date': facts({ fields: { 'attr:webinar_at': new Date(NOW + 10 * DAY).toISOString() } }),
@@ -237,6 +240,8 @@ const endsWell = (wf: Workflow, node: string) => node.startsWith(GOAL_STATE_PREF
 
 /** The emails each lead story can receive, per sample lead, as "a > b > c" lines. */
 const EXPECTED_EMAILS: Record<string, Record<string, string[]>> = {
+  // Accepted (goal) or never returned: nothing; rejected or recycled: one nurture email a week later.
+  'mql-to-sql-handoff': { ru: ['', 'handoff-recycled-ru'], en: ['', 'handoff-recycled-en'] },
   'welcome-sequence': {
     ru: ['welcome-1-ru', 'welcome-1-ru > welcome-2-ru', 'welcome-1-ru > welcome-2-ru > welcome-3-ru'],
     en: ['welcome-1-en', 'welcome-1-en > welcome-2-en', 'welcome-1-en > welcome-2-en > welcome-3-en']

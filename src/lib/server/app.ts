@@ -18,6 +18,8 @@ import { createTemplatesService } from './services/templates.service';
 import { createEmailChannel } from './email/channel';
 import type { Transport } from './email/contract';
 import { createScoringService } from './services/scoring.service';
+import { createHandoffService } from './services/handoff.service';
+import { createStaffMailer } from './services/handoff-mail';
 import { createFlowRuntime } from './services/flow-runtime.service';
 import { createSegmentsService } from './services/segments.service';
 import { createScoringLabService } from './services/scoring-lab.service';
@@ -51,6 +53,7 @@ export async function createApp(opts: AppOptions) {
   const tracking = createTrackingService(deps, { secret: config.TRACKING_SECRET, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` }, database.sqlite);
   const email = createEmailChannel(deps, config, tracking, { transport: opts.transport });
   const scoring = createScoringService(deps);
+  const handoff = createHandoffService(deps, { mailer: createStaffMailer(deps, config, email.delivery), publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` });
   // Enrollment is bound late: the engine is built below and itself feeds events to segments.
   const segments = createSegmentsService(deps, { enroll: (actor, slug, leadIds) => services.engine.enroll(actor, slug, leadIds) });
   const services = {
@@ -67,11 +70,12 @@ export async function createApp(opts: AppOptions) {
     templates: createTemplatesService(deps, config, (t) => email.sendTest(t)),
     email,
     scoring,
+    handoff,
     segments,
     lab: createScoringLabService(deps, scoring, database.sqlite),
     designer: createWorkflowDrafts(deps),
     flowRuntime: createFlowRuntime(deps, config, (): ReturnType<typeof createEngine> => services.engine),
-    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, segments, ...opts.engine })
+    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, segments, handoff, ...opts.engine })
   };
   return {
     config,

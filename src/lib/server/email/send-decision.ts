@@ -1,6 +1,11 @@
 import type { Db } from '../db/database';
 import { sendHistoryRepo } from '../repositories/send-history.repo';
+import { handoffsRepo } from '../repositories/handoffs.repo';
 import { frequencyDecision, leadTimeZone, nextWindowOpen, parseFrequencyCap, parseSendWindow, type FrequencyCap, type SendWindow } from './send-rules';
+
+/** Stages in which a rep works the lead; marketing email waits (the hand-off's nurture pause). */
+export const REP_WORKED_STAGES = ['sql', 'opportunity'] as const;
+const REP_WORKING_RECHECK_MS = 3_600_000;
 
 /** The workspace's send rules, parsed once from config. */
 export interface SendRules {
@@ -35,7 +40,7 @@ export interface SendQuestion {
 
 export type SendDecision =
   | { action: 'send' }
-  | { action: 'defer'; until: number; reason: 'send_window' | 'frequency_cap'; detail: string }
+  | { action: 'defer'; until: number; reason: 'send_window' | 'frequency_cap' | 'rep_working'; detail: string }
   | { action: 'skip'; reason: 'frequency_cap' | 'lead_gone'; detail: string };
 
 /**
@@ -47,6 +52,11 @@ export async function decideSend(db: Db, q: SendQuestion, rules: SendRules): Pro
   if (q.kind !== 'marketing' || !q.leadId) return { action: 'send' };
   const lead = await sendHistoryRepo.leadZoneFacts(db, q.leadId);
   if (!lead) return { action: 'skip', reason: 'lead_gone', detail: 'the lead no longer exists' };
+
+  // Nurture waits while a rep works the lead (open hand-off, SQL, opportunity): deferred, not
+  // dropped; a reject or recycle moves the held sends to now (handoff.service resumeNurture).
+  if (await handoffsRepo.repWorkingLead(db, lead.id, REP_WORKED_STAGES))
+    return { action: 'defer', until: q.now + REP_WORKING_RECHECK_MS, reason: 'rep_working', detail: 'a sales rep is working this lead' };
 
   if (rules.cap) {
     const times = await sendHistoryRepo.marketingSendTimes(db, lead.id, q.now - rules.cap.periodMs);

@@ -34,6 +34,13 @@ export interface EffectContext {
   /** Hosts an admin allowed as webhook targets even though they resolve to private addresses. */
   webhookAllowHosts: Set<string>;
   webhookTimeoutMs: number;
+  /** The MQL→SQL hand-off (services/handoff.service.ts): the `handoff` step assigns a rep. */
+  handoff?: HandoffAssigner;
+}
+
+/** What the `handoff` step needs from the hand-off service, inside the outbox transaction. */
+export interface HandoffAssigner {
+  assignFromFlow(trx: Db, leadId: string, meta: { workflowId?: string }): Promise<unknown>;
 }
 
 type LocalHandler = (trx: Db, effect: WorkflowOutboxTable, params: Record<string, unknown>, ctx: EffectContext) => Promise<unknown>;
@@ -124,7 +131,8 @@ export const localHandlers: Record<string, LocalHandler> = {
     return { userId, role };
   },
   async handoff(trx, effect, _p, ctx) {
-    // The MQL→SQL hand-off flow arrives with the scoring issue; until then the request is recorded.
+    if (ctx.handoff) return ctx.handoff.assignFromFlow(trx, effect.lead_id, { workflowId: effect.workflow_id });
+    // Without a hand-off service (a bare engine in tests) the request is only recorded.
     await leadEvent(trx, ctx, effect.lead_id, 'handoff_requested', { workflowId: effect.workflow_id });
     return { requested: true };
   },

@@ -10,7 +10,7 @@ import { InputError, NotFoundError, type Actor, type Deps } from '../services/de
 import { compileWorkflow, WorkflowCompileError } from './compiler';
 import { propertiesMatch } from './conditions';
 import { createExecutor, StaleInstanceError } from './executor';
-import { localHandlers, PermanentEffectError, remoteHandlers, type EffectContext, type EmailSender } from './effects';
+import { localHandlers, PermanentEffectError, remoteHandlers, type EffectContext, type EmailSender, type HandoffAssigner } from './effects';
 import { DeferredSend, UnsendableStep } from '../email/channel';
 import { assertTemplatesUsable } from '../services/templates.service';
 import { FACTS_CHANGED_EVENT } from './facts';
@@ -42,6 +42,8 @@ export interface EngineOptions {
   scoring?: Pick<ScoringService, 'onEvent' | 'applyDecayIfDue'>;
   /** Keeps segment membership current as events are dispatched, and sweeps time-dependent segments (app.ts). */
   segments?: Pick<SegmentsService, 'onEvent' | 'sweepIfDue'>;
+  /** Assigns reps in the `handoff` step; its tick (SLA steps, notices) runs in the worker loop (app.ts). */
+  handoff?: HandoffAssigner & { tick(): Promise<number> };
 }
 
 /** Backoff for a failed effect: 5 s, 10 s, 20 s ... capped at an hour. */
@@ -70,7 +72,8 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
     deps,
     email: opts.email,
     webhookAllowHosts: new Set(opts.webhookAllowHosts ?? []),
-    webhookTimeoutMs: opts.webhookTimeoutMs ?? 10_000
+    webhookTimeoutMs: opts.webhookTimeoutMs ?? 10_000,
+    handoff: opts.handoff
   };
   const executor = createExecutor(deps, (trx, effect, params) => localHandlers[effect.kind](trx, effect, params, ctx));
 
@@ -400,6 +403,7 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
           try {
             n = (await dispatchEvents()) + (await runDueTimers()) + (await runOutbox());
             await opts.scoring?.applyDecayIfDue(); // at most hourly
+            n += (await opts.handoff?.tick()) ?? 0; // SLA steps, hand-off and task notices
             await opts.segments?.sweepIfDue(); // time-dependent segments only, every few minutes
           } catch (e) {
             console.error(`[engine] worker round failed: ${(e as Error).message}`);
