@@ -23,6 +23,7 @@ import { createStaffMailer } from './services/handoff-mail';
 import { createFlowRuntime } from './services/flow-runtime.service';
 import { createSegmentsService } from './services/segments.service';
 import { createScoringLabService } from './services/scoring-lab.service';
+import { createAnalyticsService } from './services/analytics.service';
 import { createWorkflowDrafts } from './services/workflow-drafts.service';
 
 export interface AppOptions {
@@ -73,6 +74,7 @@ export async function createApp(opts: AppOptions) {
     handoff,
     segments,
     lab: createScoringLabService(deps, scoring, database.sqlite),
+    analytics: createAnalyticsService(deps),
     designer: createWorkflowDrafts(deps),
     flowRuntime: createFlowRuntime(deps, config, (): ReturnType<typeof createEngine> => services.engine),
     engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, segments, handoff, ...opts.engine })
