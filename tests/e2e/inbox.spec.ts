@@ -229,3 +229,27 @@ test('marketing sees the reasons per scoring rule; the manager board; recycle in
   await repPage.getByTestId('locale-switch').selectOption('en');
   await expect(repPage.getByRole('heading', { level: 1 })).toHaveText('Sales inbox');
 });
+
+test('the live stream and the manager pages refuse who may not see them', async ({ playwright, browser }) => {
+  const anonymous = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  expect((await anonymous.get('/inbox/events')).status()).toBe(401);
+  await anonymous.dispose();
+
+  // A rep who is not a manager has an inbox but no board.
+  expect((await repPage.request.get('/inbox/events?scope=board')).status()).toBe(403);
+  await repPage.goto('/inbox/board');
+  await expect(repPage.getByTestId('error-panel')).toHaveAttribute('data-status', '403');
+  await repPage.goto('/inbox/reasons');
+  await expect(repPage.getByTestId('error-panel')).toHaveAttribute('data-status', '403');
+
+  // A marketer has no sales inbox, but reads the reject reasons to fix scoring.
+  const marketer = { name: `Marketer ${run}`, email: `mkt-${run}@nurture.test`, password: 'mkt-password-123' };
+  await trpc(admin.request, 'users.create', { ...marketer, role: 'marketer', locale: 'en' });
+  const page = await signedInAs(browser, marketer.email, marketer.password);
+  expect((await page.request.get('/inbox/events')).status()).toBe(403);
+  await page.goto('/inbox');
+  await expect(page.getByTestId('error-panel')).toHaveAttribute('data-status', '403');
+  await page.goto('/inbox/reasons');
+  await expect(page.getByTestId('reasons-by-reason')).toContainText('No budget');
+  await page.context().close();
+});
