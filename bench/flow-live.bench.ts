@@ -19,7 +19,6 @@ import { openDatabase } from '../src/lib/server/db/database';
 import { FakeClock } from '../src/lib/server/ports';
 import type { WorkflowInput } from '../src/lib/shared/workflow';
 
-const DAY = 86_400_000;
 const FLOW: WorkflowInput = {
   slug: 'bench-live',
   name: 'Bench live',
