@@ -103,6 +103,7 @@ test('a lead that turns MQL appears live in its rep’s inbox; accept with BANT 
   const card = repPage.locator(`[data-testid="handoff"][data-lead-id="${leadId}"]`);
   await expect(card).toBeVisible(LIVE);
   await expect(card).toContainText(`Иван ${run}`);
+  await expect(card.getByTestId('handoff-new')).toHaveText('New');
   await expect(card.getByTestId('handoff-why')).toContainText('Visited the pricing page');
   await expect(card).toContainText('Territory');
   await expect(card.getByTestId('sla')).toContainText(/Respond within \d/);
