@@ -24,6 +24,8 @@ export interface ListParams {
   stage: string[];
   owner: string;
   channel: string;
+  /** A segment or static list id (segments area). */
+  segment: string;
   source: string;
   from: string;
   to: string;
@@ -47,6 +49,7 @@ export function readParams(sp: URLSearchParams): ListParams {
     stage: sp.getAll('stage').filter((s) => (STAGES as readonly string[]).includes(s)),
     owner: (sp.get('owner') ?? '').slice(0, 64),
     channel: (sp.get('channel') ?? '').slice(0, 64),
+    segment: (sp.get('segment') ?? '').slice(0, 64),
     source: (SOURCES as readonly string[]).includes(source) ? source : '',
     from: isDay(sp.get('from')) ? sp.get('from')! : '',
     to: isDay(sp.get('to')) ? sp.get('to')! : '',
@@ -63,6 +66,7 @@ export function toListQuery(p: ListParams): LeadListQuery {
     stage: p.stage.length ? (p.stage as LeadListQueryInput['stage']) : undefined,
     ownerId: p.owner || undefined,
     channelId: p.channel || undefined,
+    segmentId: p.segment || undefined,
     source: (p.source || undefined) as LeadListQueryInput['source'],
     createdFrom: p.from ? dayStart(p.from) : undefined,
     createdTo: p.to ? dayStart(p.to) + DAY : undefined,
@@ -82,6 +86,7 @@ export function toSearch(p: ListParams, change: Partial<ListParams> = {}): strin
   for (const s of v.stage) sp.append('stage', s);
   if (v.owner) sp.set('owner', v.owner);
   if (v.channel) sp.set('channel', v.channel);
+  if (v.segment) sp.set('segment', v.segment);
   if (v.source) sp.set('source', v.source);
   if (v.from) sp.set('from', v.from);
   if (v.to) sp.set('to', v.to);
@@ -94,5 +99,5 @@ export function toSearch(p: ListParams, change: Partial<ListParams> = {}): strin
 }
 
 export function hasFilters(p: ListParams): boolean {
-  return !!(p.q || p.stage.length || p.owner || p.channel || p.source || p.from || p.to);
+  return !!(p.q || p.stage.length || p.owner || p.channel || p.segment || p.source || p.from || p.to);
 }

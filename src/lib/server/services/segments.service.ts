@@ -8,6 +8,8 @@ import { parseJson } from '../repositories/json';
 import { segmentDefinitionSchema, type SegmentDefinition } from '../../shared/segment';
 import { normalizeEmail, normalizePhone } from '../../shared/lead';
 import { compileSegment, dependenciesOf, keysChangedBy, type SegmentDependencies } from '../segments/compile';
+import { leadsRepo } from '../repositories/leads.repo';
+import type { LeadListQuery } from '../../shared/lead-query';
 import { InputError, NotFoundError, type Actor, type Deps } from './deps';
 
 /** A dynamic segment as the incremental index holds it. */
@@ -47,6 +49,8 @@ const SWEEP_EVERY_MS = 5 * 60_000;
 const WRITE_BATCH = 1000;
 const SAMPLE_SIZE = 10;
 const STATIC_CSV_MAX_ROWS = 200_000;
+/** The most leads one "add the filtered list" takes; a bigger audience is a dynamic segment. */
+const FROM_LIST_MAX = 10_000;
 
 export function parseSegmentDefinition(raw: unknown): SegmentDefinition {
   const parsed = segmentDefinitionSchema.safeParse(raw);
@@ -343,6 +347,20 @@ export function createSegmentsService(deps: Deps, opts: SegmentsOptions = {}) {
       const r = await addStaticMembers(id, leadIds);
       await audit(actor, 'segment.add_members', id, { added: r.added });
       return r;
+    },
+
+    /** The lead list's "add these to a static list": every lead the list's filters find, up to FROM_LIST_MAX. */
+    async addLeadQueryToStatic(actor: Actor, id: string, q: LeadListQuery) {
+      await requireStatic(id);
+      const leadIds: string[] = [];
+      for (let page = 1; leadIds.length < FROM_LIST_MAX; page++) {
+        const { rows } = await leadsRepo.list(db, { ...q, page, pageSize: 200 });
+        leadIds.push(...rows.map((r) => r.id));
+        if (rows.length < 200) break;
+      }
+      const r = await addStaticMembers(id, leadIds.slice(0, FROM_LIST_MAX));
+      await audit(actor, 'segment.add_members', id, { added: r.added, from: 'lead_list' });
+      return { added: r.added, considered: Math.min(leadIds.length, FROM_LIST_MAX) };
     },
 
     async removeFromStatic(actor: Actor, id: string, leadIds: string[]) {

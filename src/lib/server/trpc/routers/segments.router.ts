@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { allow, router } from '../init';
+import { leadListQuerySchema } from '../../../shared/lead-query';
 
 /** Segments are the marketers' tool (admins too); reps see leads, not audiences. */
 const staff = () => allow('admin', 'marketer');
@@ -39,6 +40,10 @@ export const segmentsRouter = router({
   addToStatic: staff()
     .input(z.object({ id, leadIds }))
     .mutation(({ ctx, input }) => ctx.app.services.segments.addToStatic(ctx.actor, input.id, input.leadIds)),
+  /** The lead list's filters, as the list itself takes them. */
+  addFromLeadList: staff()
+    .input(z.object({ id, query: leadListQuerySchema }))
+    .mutation(({ ctx, input }) => ctx.app.services.segments.addLeadQueryToStatic(ctx.actor, input.id, input.query)),
   removeFromStatic: staff()
     .input(z.object({ id, leadIds }))
     .mutation(({ ctx, input }) => ctx.app.services.segments.removeFromStatic(ctx.actor, input.id, input.leadIds)),
