@@ -18,9 +18,10 @@ import { createTemplatesService } from './services/templates.service';
 import { createEmailChannel } from './email/channel';
 import type { Transport } from './email/contract';
 import { createScoringService } from './services/scoring.service';
+import { createLiveBus } from './live-bus';
+import { createFlowRuntime } from './services/flow-runtime.service';
 import { createHandoffService } from './services/handoff.service';
 import { createStaffMailer } from './services/handoff-mail';
-import { createFlowRuntime } from './services/flow-runtime.service';
 import { createSegmentsService } from './services/segments.service';
 import { createScoringLabService } from './services/scoring-lab.service';
 import { createAnalyticsService } from './services/analytics.service';
@@ -54,7 +55,10 @@ export async function createApp(opts: AppOptions) {
   const tracking = createTrackingService(deps, { secret: config.TRACKING_SECRET, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` }, database.sqlite);
   const email = createEmailChannel(deps, config, tracking, { transport: opts.transport });
   const scoring = createScoringService(deps);
-  const handoff = createHandoffService(deps, { mailer: createStaffMailer(deps, config, email.delivery), publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` });
+  // One channel per database file: the serving thread and the worker thread of one server meet
+  // on it; test apps (each on its own in-memory base) never hear each other.
+  const live = createLiveBus(`nurture-live:${config.databasePath === ':memory:' ? deps.ids.newId() : config.databasePath}`);
+  const handoff = createHandoffService(deps, { mailer: createStaffMailer(deps, config, email.delivery), publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`, live });
   // Enrollment is bound late: the engine is built below and itself feeds events to segments.
   const segments = createSegmentsService(deps, { enroll: (actor, slug, leadIds) => services.engine.enroll(actor, slug, leadIds) });
   const services = {
@@ -84,7 +88,9 @@ export async function createApp(opts: AppOptions) {
     database,
     deps,
     services,
+    live,
     async close() {
+      live.close();
       await email.close();
       await database.close();
     }
