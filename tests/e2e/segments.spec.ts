@@ -93,4 +93,18 @@ test.describe('segments', () => {
     await expect(page.getByTestId('csv-result')).toContainText(`ghost.${tag}@example.ru`);
     await page.screenshot({ path: '/tmp/h6-static-list.png', fullPage: true });
   });
+
+  test('reads in Russian', async ({ page }) => {
+    await page.goto('/segments/new');
+    await page.waitForLoadState('networkidle');
+    await page.getByTestId('locale-switch').selectOption('ru');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Новый сегмент');
+    await page.getByTestId('add-condition').click();
+    await page.getByTestId('condition').first().getByTestId('cond-kind').selectOption('event');
+    await expect(page.getByTestId('live-count')).toContainText('Подходит лидов');
+    await page.screenshot({ path: '/tmp/h6-segment-builder-ru.png', fullPage: true });
+    // Back to English so the shared admin reads the language the other specs expect.
+    await page.getByTestId('locale-switch').selectOption('en');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('New segment');
+  });
 });
