@@ -197,11 +197,14 @@ export function dependenciesOf(def: SegmentDefinition): SegmentDependencies {
 /** Lead events after which every segment must look again (the lead is new or was rebuilt). */
 const WHOLE_LEAD_EVENTS = new Set(['lead_created', 'lead_captured', 'lead_merged']);
 const ACTIVITY = new Set<string>(ACTIVITY_TYPES);
+const OWN_EVENTS = new Set(['segment_entered', 'segment_left']);
 
 /** The dependency keys one dispatched event may have changed; '*' means all. */
 export function keysChangedBy(type: string, props: Record<string, unknown>): string[] {
   if (WHOLE_LEAD_EVENTS.has(type)) return ['*'];
-  // Scoring runs before us in the dispatcher and may have moved either score on any event.
+  // Our own entries and exits change nothing a segment reads (unless a segment names them).
+  if (OWN_EVENTS.has(type)) return [`event:${type}`];
+  // Scoring runs before us in the dispatcher and may have moved either score on any other event.
   const keys = [`event:${type}`, 'score'];
   if (ACTIVITY.has(type)) keys.push('activity');
   if (type === 'field_changed' && typeof props.field === 'string') keys.push(`field:${props.field}`);
