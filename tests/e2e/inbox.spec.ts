@@ -121,6 +121,7 @@ test('a lead that turns MQL appears live in its rep’s inbox; accept with BANT 
   await dialog.getByLabel('Authority').fill('Решает коммерческий директор');
   await dialog.getByLabel('Need').fill('Автоматизировать передачу лидов');
   await dialog.getByLabel('Timing').fill('I квартал 2027');
+  await expect(dialog.locator('.error')).toHaveCount(0);
   await repPage.screenshot({ path: '/tmp/inbox-accept-dialog.png' });
   await dialog.getByTestId('handoff-submit').click();
   await expect(repPage.getByTestId('inbox-flash')).toContainText('is yours now: stage SQL');
