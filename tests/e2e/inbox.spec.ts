@@ -82,6 +82,12 @@ test('the admin sets routing and SLA; a bad value is refused with the field name
   await admin.getByTestId('set-sla.calendar.end').fill('18:00');
   await admin.getByTestId('settings-save').click();
   await expect(admin.getByTestId('settings-saved')).toBeVisible();
+  // Russian, for a look; the shared admin's language is stored, so it is switched back after.
+  await admin.getByTestId('locale-switch').selectOption('ru');
+  await expect(admin.getByRole('heading', { level: 1 })).toHaveText('Маршрутизация и SLA');
+  await admin.screenshot({ path: '/tmp/inbox-settings-ru.png', fullPage: true });
+  await admin.getByTestId('locale-switch').selectOption('en');
+  await expect(admin.getByRole('heading', { level: 1 })).toHaveText('Routing & SLA');
   // This run's rep is listed with the territory routing will match.
   await expect(admin.getByRole('row', { name: new RegExp(rep.name) })).toContainText(territory);
   const saved = await query<{ routing: { chain: string[] }; sla: { minutes: number } }>(admin.request, 'handoff.settings');
