@@ -6,6 +6,7 @@ import * as emailDelivery from './20261125T1110_email_delivery';
 import * as scoring from './20261125T1150_scoring';
 import * as flowLive from './20261125T1250_flow_live';
 import * as segments from './20261125T1400_segments';
+import * as segmentActivity from './20261125T1410_segment_activity';
 import * as workflowDrafts from './20261125T1200_workflow_drafts';
 import * as handoffs from './20261125T1300_handoffs';
 import * as scoringLab from './20261125T1350_scoring_lab';
@@ -21,10 +22,11 @@ export const migrations: Record<string, Migration> = {
   '20261125T1100_email': email,
   '20261125T1110_email_delivery': emailDelivery,
   '20261125T1150_scoring': scoring,
-  '20261125T1250_flow_live': flowLive,
   '20261125T1200_workflow_drafts': workflowDrafts,
+  '20261125T1250_flow_live': flowLive,
   '20261125T1300_handoffs': handoffs,
   '20261125T1350_scoring_lab': scoringLab,
   '20261125T1400_segments': segments,
+  '20261125T1410_segment_activity': segmentActivity,
   '20261125T1500_analytics': analytics
 };

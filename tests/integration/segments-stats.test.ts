@@ -26,6 +26,7 @@ describe('lead_event_stats triggers', () => {
     await event('e4', 'a', 'email_opened', { machine: true }, 3000);
     await event('e5', 'a', 'email_opened', {}, 2500);
     expect(await stats('a')).toEqual([
+      { type: '$activity', path: '', n: 4, last_at: 2500 },
       { type: 'email_opened', path: '', n: 1, last_at: 2500 },
       { type: 'page_viewed', path: '', n: 3, last_at: 2000 },
       { type: 'page_viewed', path: '/', n: 1, last_at: 1500 },
@@ -38,11 +39,18 @@ describe('lead_event_stats triggers', () => {
     await event('f1', 'b', 'email_opened', {}, 5000);
     await app.deps.db.updateTable('events').set({ lead_id: 'a' }).where('lead_id', '=', 'b').execute();
     expect((await stats('a')).find((r) => r.type === 'email_opened')).toEqual({ type: 'email_opened', path: '', n: 2, last_at: 5000 });
-    expect((await stats('b')).map((r) => r.n)).toEqual([0]);
+    expect((await stats('b')).map((r) => r.n)).toEqual([0, 0]);
     await sql`UPDATE events SET properties = json_set(properties, '$.machine', json('true')) WHERE id = 'e5'`.execute(app.deps.db);
     expect((await stats('a')).find((r) => r.type === 'email_opened')?.n).toBe(1);
     await app.deps.db.deleteFrom('events').where('id', '=', 'e2').execute();
     expect((await stats('a')).find((r) => r.path === '/pricing')?.n).toBe(1);
+    // Per-day counters follow the same moves (all these events are on day 0 of the epoch).
+    const days = await app.deps.db.selectFrom('lead_event_days').select(['lead_id', 'type', 'day', 'n']).where('n', '>', 0).orderBy('lead_id').orderBy('type').execute();
+    expect(days).toEqual([
+      { lead_id: 'a', type: 'email_opened', day: 0, n: 1 },
+      { lead_id: 'a', type: 'page_viewed', day: 0, n: 2 }
+    ]);
+    expect((await stats('a')).find((r) => r.type === '$activity')?.n).toBe(3);
   });
 });
 

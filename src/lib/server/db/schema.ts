@@ -475,10 +475,20 @@ export interface LeadEventStatsTable {
   last_at: number;
 }
 
+/** Events per lead, type and UTC day (db/migrations/20261125T1410_segment_activity.ts), kept by the same triggers. */
+export interface LeadEventDaysTable {
+  lead_id: string;
+  type: string;
+  day: number;
+  n: number;
+}
+
 export interface SegmentTables {
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
+  /** Also holds one row per lead with type '$activity': its last person-made event (ACTIVITY_TYPES). */
   lead_event_stats: LeadEventStatsTable;
+  lead_event_days: LeadEventDaysTable;
 }
 
 /* Scoring lab (db/migrations/20261125T1350_scoring_lab.ts) */

@@ -82,8 +82,17 @@ function pathRange(alias: string, path: string): Pred {
 function eventPred(c: EventCondition, now: number, mode: CompileMode): Pred {
   const since = c.withinDays ? now - c.withinDays * DAY_MS : undefined;
   let pred: Pred;
-  if (c.withinDays && c.min > 1) {
-    // "n times in the window" is the one question the per-lead summary cannot answer: count events.
+  if (c.withinDays && c.min > 1 && !c.path) {
+    // "n times in the last D days" sums per-day counters; the window is whole UTC days (today and
+    // the D days before), which is what people mean by it and what lets an index answer.
+    const day = Math.floor(since! / DAY_MS);
+    const where = sql`d.type = ${c.eventType} AND d.day >= ${day}`;
+    pred =
+      mode === 'one'
+        ? sql`coalesce((SELECT sum(d.n) FROM lead_event_days d WHERE d.lead_id = leads.id AND ${where}), 0) >= ${c.min}`
+        : sql`leads.id IN (SELECT d.lead_id FROM lead_event_days d WHERE ${where} GROUP BY d.lead_id HAVING sum(d.n) >= ${c.min})`;
+  } else if (c.withinDays && c.min > 1) {
+    // Under a page path as well: no summary has both, so count the window's events.
     const path = c.path ? sql` AND ${sql.raw(pagePathSql('e'))} >= ${normalizePagePath(c.path)} AND ${sql.raw(pagePathSql('e'))} < ${normalizePagePath(c.path) + '\uffff'}` : sql``;
     const where = sql`e.type = ${c.eventType} AND e.occurred_at >= ${since} AND coalesce(json_extract(e.properties, '$.machine'), 0) NOT IN (1, 'true')${path}`;
     pred =
@@ -122,7 +131,8 @@ function conditionPred(c: SegmentCondition, now: number, mode: CompileMode): Pre
       return eventPred(c, now, mode);
     case 'inactive': {
       const since = now - c.days * DAY_MS;
-      const active = sql`s.type IN (${list([...ACTIVITY_TYPES])}) AND s.path = '' AND s.last_at >= ${since}`;
+      // The '$activity' row holds the lead's last person-made event (migration 20261125T1410).
+      const active = sql`s.type = '$activity' AND s.path = '' AND s.last_at >= ${since}`;
       return mode === 'one'
         ? sql`(leads.created_at < ${since} AND NOT EXISTS (SELECT 1 FROM lead_event_stats s WHERE s.lead_id = leads.id AND ${active}))`
         : sql`(leads.created_at < ${since} AND leads.id NOT IN (SELECT s.lead_id FROM lead_event_stats s WHERE ${active}))`;
