@@ -2,6 +2,7 @@ import type { App } from '../../src/lib/server/app';
 import { usersRepo } from '../../src/lib/server/repositories/users.repo';
 import { parseLeadInput } from '../../src/lib/server/services/capture.service';
 import { systemActor } from '../../src/lib/server/services/deps';
+import { seedDemoHistory } from './demo-history';
 
 /** Documented in the README: the demo seed's sign-ins. */
 export const DEMO_USERS = [
@@ -117,5 +118,6 @@ export async function seedDemo(app: App, opts: { leads?: number } = {}): Promise
     await db.updateTable('leads').set({ created_at: created, updated_at: created }).where('id', '=', l.id).execute();
     await db.updateTable('events').set({ occurred_at: created }).where('lead_id', '=', l.id).where('type', '=', 'lead_created').execute();
   }
+  await seedDemoHistory(app);
   return { leads: leads.length };
 }

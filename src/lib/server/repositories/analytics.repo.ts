@@ -201,10 +201,6 @@ export const analyticsRepo = {
       .execute();
   },
 
-  async templateNames(db: Db) {
-    return db.selectFrom('email_templates').select(['slug', 'name']).execute();
-  },
-
   /** Spend rows overlapping the range, in kopecks, for proration by the service. */
   async spend(db: Db, f: AnalyticsFilter) {
     let q = db

@@ -256,16 +256,10 @@ export function createAnalyticsService(deps: Deps) {
     /** Per flow, step and template: sent, delivered, human opens and clicks, click-to-open, unsubscribes, bounces; machine opens apart. */
     async email(input: AnalyticsInput) {
       const f = filterOf(input);
-      const [rows, unsubs, flows, templates] = await Promise.all([
-        analyticsRepo.emailByStep(db, f),
-        analyticsRepo.unsubscribesByStep(db, f),
-        analyticsRepo.flows(db),
-        analyticsRepo.templateNames(db)
-      ]);
+      const [rows, unsubs, flows] = await Promise.all([analyticsRepo.emailByStep(db, f), analyticsRepo.unsubscribesByStep(db, f), analyticsRepo.flows(db)]);
       const key = (r: { workflow_id: string | null; node_id: string | null; template: string | null }) => `${r.workflow_id}|${r.node_id}|${r.template}`;
       const unsubBy = new Map(unsubs.map((u) => [key(u), Number(u.n)]));
       const flowBy = new Map(flows.map((w) => [w.id, { name: w.name, labels: nodeLabels(w.definition) }]));
-      const templateBy = new Map(templates.map((t) => [t.slug, t.name]));
       const steps = rows.map((r) => {
         const flow = r.workflow_id ? flowBy.get(r.workflow_id) : undefined;
         const n = (v: number) => Number(v ?? 0);
@@ -275,7 +269,8 @@ export function createAnalyticsService(deps: Deps) {
           nodeId: r.node_id,
           step: r.node_id ? (flow?.labels.get(r.node_id) ?? r.node_id) : null,
           template: r.template,
-          templateName: r.template ? (templateBy.get(r.template) ?? r.template) : null,
+          // The slug, not the stored name: shipped templates' names are their Liquid subject lines.
+          templateName: r.template,
           sent: n(r.sent),
           delivered: n(r.delivered),
           bounces: n(r.bounces),
