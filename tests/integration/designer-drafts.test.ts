@@ -17,7 +17,7 @@ async function callerAs(role: 'admin' | 'marketer' | 'sales', email: string) {
   return createCaller({ app, user: toUser((await usersRepo.findById(app.deps.db, id))!), ip: '127.0.0.1' });
 }
 
-const template = (slug: string, body: string) => ({ id: slug, slug, name: `T ${slug}`, subject: 'Hi {{ lead.first_name }}', body, locale: 'en', updated_at: 0, preheader: null, html: null, kind: 'marketing' });
+const template = (slug: string, body: string) => ({ id: slug, slug, name: `T ${slug}`, subject: 'Hi {{ lead.first_name }}', body, locale: 'en', updated_at: 0, preheader: null, html: null, kind: 'marketing', topic: null });
 
 const drip = (nodes: WorkflowInput['nodes']): WorkflowInput => ({ slug: 'drip', name: 'Drip', trigger: { type: 'lead_created' }, reentry: { mode: 'never' }, goals: [], start: 'e1', nodes });
 const sound = drip({

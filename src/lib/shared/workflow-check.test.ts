@@ -119,3 +119,17 @@ describe('checkWorkflow', () => {
     for (const junk of [null, 1, 'x', [], { nodes: 5 }, { nodes: { a: null } }, { nodes: { a: { kind: 'branch', cases: 'no' } }, start: 'a' }]) expect(() => checkWorkflow(junk)).not.toThrow();
   });
 });
+
+describe('checkWorkflow while a flow is being drawn', () => {
+  it('a chain that ends in an open exit reports only that exit, not "never ends" up the chain', () => {
+    const ps = checkWorkflow(
+      withNodes({
+        e2: { kind: 'send_email', template: 'two', next: 'pause' },
+        pause: { kind: 'wait', wait: { type: 'duration', duration: { amount: 1, unit: 'days' } }, next: 'e3' },
+        e3: { kind: 'send_email', template: 'one' }
+      }),
+      { templates }
+    );
+    expect(codes(ps)).toEqual(['unconnected@e3']);
+  });
+});

@@ -141,23 +141,23 @@ export function checkWorkflow(def: WorkflowInput | unknown, input: CheckInput = 
   }
   for (const id of ids) if (nodes[start] && !reached.has(id)) out.push(problem('unreachable', `nodes.${id}`, {}, id));
 
-  // Paths that never end: a reachable node from which no goal or exit can be reached.
-  const ends = new Set(ids.filter((id) => nodes[id].kind === 'goal' || nodes[id].kind === 'exit'));
-  const canEnd = new Set(ends);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const id of ids) {
-      if (canEnd.has(id) || !succ.get(id)!.some((n) => canEnd.has(n))) continue;
-      canEnd.add(id);
-      changed = true;
+  // Paths that never end: a reachable node from which no goal or exit can be reached. A node
+  // that leads on to an open exit is still being drawn: that exit is reported, not this.
+  const backwardsFrom = (seed: string[]) => {
+    const set = new Set(seed);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const id of ids) {
+        if (set.has(id) || !succ.get(id)!.some((n) => set.has(n))) continue;
+        set.add(id);
+        changed = true;
+      }
     }
-  }
-  for (const id of ids) {
-    const open = edgesOf(nodes[id]).some((e) => !e.next || !nodes[e.next]);
-    // A node with an open exit is already reported; say "never ends" only of closed loops.
-    if (reached.has(id) && !canEnd.has(id) && !open && !succ.get(id)!.some((n) => !canEnd.has(n) && edgesOf(nodes[n]).some((e) => !e.next)))
-      out.push(problem('no_end', `nodes.${id}`, {}, id));
-  }
+    return set;
+  };
+  const canEnd = backwardsFrom(ids.filter((id) => nodes[id].kind === 'goal' || nodes[id].kind === 'exit'));
+  const unfinished = backwardsFrom(ids.filter((id) => edgesOf(nodes[id]).some((e) => !e.next || !nodes[e.next])));
+  for (const id of ids) if (reached.has(id) && !canEnd.has(id) && !unfinished.has(id)) out.push(problem('no_end', `nodes.${id}`, {}, id));
 
   // Loops without a wait: a cycle among nodes that let no time pass would spin in one step.
   const waits = (id: string) => isWaiting(nodes[id] as unknown as WorkflowNode);

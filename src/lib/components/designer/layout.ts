@@ -3,8 +3,9 @@ import { exitsOf, type StepNode } from './model';
 
 /** Sizes the canvas draws nodes at; the layout spaces by them so nodes never overlap. */
 export const NODE_WIDTH = 240;
-export const LAYER_GAP = 90;
-export const ROW_GAP = 36;
+/** Space between layers (top to bottom) and between nodes side by side in a layer. */
+export const LAYER_GAP = 56;
+export const ROW_GAP = 60;
 
 /** A node's drawn height: header, a two-line summary, one row per exit. */
 export function nodeHeight(node: StepNode): number {
@@ -12,10 +13,11 @@ export function nodeHeight(node: StepNode): number {
 }
 
 /**
- * A small layered layout, left to right: each node sits one layer right of the deepest node that
- * leads to it (back edges of loops ignored), nodes in a layer are ordered by where their parents
- * sit (barycentre), then stacked with their real heights. Unreachable nodes get a row of their own
- * below, so they stay visible and do not push the flow around.
+ * A small layered layout, top to bottom (drips are long chains, and a column fits the canvas far
+ * better than a row): each node sits one layer below the deepest node that leads to it (back
+ * edges of loops ignored), nodes in a layer are ordered by where their parents sit (barycentre)
+ * and spread side by side around them. Each layer is as tall as its tallest node. Unreachable
+ * nodes get a row of their own below, so they stay visible and do not push the flow around.
  */
 export function tidyLayout(wf: WorkflowInput): Record<string, { x: number; y: number }> {
   const ids = Object.keys(wf.nodes);
@@ -69,34 +71,46 @@ export function tidyLayout(wf: WorkflowInput): Record<string, { x: number; y: nu
 
   const pos: Record<string, { x: number; y: number }> = {};
   const centre = new Map<string, number>();
-  let bottom = 0;
+  const step = NODE_WIDTH + ROW_GAP;
+  let top = 0;
   for (let l = 0; l < layers.length; l++) {
     const group = (layers[l] ?? []).filter((id) => reachable.has(id));
+    if (!group.length) continue;
     const wish = (id: string) => {
       const ps = (parents.get(id) ?? []).filter((p) => centre.has(p));
       return ps.length ? ps.reduce((s, p) => s + centre.get(p)!, 0) / ps.length : 0;
     };
     group.sort((a, b) => wish(a) - wish(b));
-    // Stack the layer around its parents' average, never closer than a gap apart.
-    const heights = group.map((id) => nodeHeight(wf.nodes[id]));
-    const total = heights.reduce((s, h) => s + h, 0) + ROW_GAP * Math.max(0, group.length - 1);
-    const mid = group.length ? group.reduce((s, id) => s + wish(id), 0) / group.length : 0;
-    let y = Math.max(0, mid - total / 2);
-    group.forEach((id, i) => {
-      pos[id] = { x: l * (NODE_WIDTH + LAYER_GAP), y: Math.round(y) };
-      centre.set(id, y + heights[i] / 2);
-      y += heights[i] + ROW_GAP;
-      bottom = Math.max(bottom, y);
-    });
+    // Spread the layer around its parents' average, never closer than a gap apart.
+    const mid = group.reduce((s, id) => s + wish(id), 0) / group.length;
+    let x = mid - ((group.length - 1) * step) / 2;
+    let height = 0;
+    for (const id of group) {
+      pos[id] = { x: Math.round(x), y: top };
+      centre.set(id, x);
+      x += step;
+      height = Math.max(height, nodeHeight(wf.nodes[id]));
+    }
+    top += height + LAYER_GAP;
   }
 
   // Nodes no path reaches: one row under the flow, left to right.
   let x = 0;
-  const y = bottom + ROW_GAP * 2;
   for (const id of ids) {
     if (reachable.has(id)) continue;
-    pos[id] = { x, y };
-    x += NODE_WIDTH + LAYER_GAP / 2;
+    pos[id] = { x, y: top + LAYER_GAP };
+    x += step;
   }
   return pos;
+}
+
+/** The nearest point at or right of `at` where a new node of `height` overlaps no other node. */
+export function freeSpot(wf: WorkflowInput, at: { x: number; y: number }, height = 110): { x: number; y: number } {
+  const boxes = Object.values(wf.nodes)
+    .filter((n) => n.position)
+    .map((n) => ({ x: n.position!.x, y: n.position!.y, h: nodeHeight(n) }));
+  const clash = (x: number) => boxes.some((b) => x < b.x + NODE_WIDTH + 20 && b.x < x + NODE_WIDTH + 20 && at.y < b.y + b.h + 20 && b.y < at.y + height + 20);
+  let x = at.x;
+  for (let i = 0; i < 500 && clash(x); i++) x += 20;
+  return { x, y: at.y };
 }
