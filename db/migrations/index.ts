@@ -11,6 +11,7 @@ import * as workflowDrafts from './20261125T1200_workflow_drafts';
 import * as handoffs from './20261125T1300_handoffs';
 import * as scoringLab from './20261125T1350_scoring_lab';
 import * as analytics from './20261125T1500_analytics';
+import * as analyticsIndexes from './20261125T1510_analytics_indexes';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -28,5 +29,6 @@ export const migrations: Record<string, Migration> = {
   '20261125T1350_scoring_lab': scoringLab,
   '20261125T1400_segments': segments,
   '20261125T1410_segment_activity': segmentActivity,
-  '20261125T1500_analytics': analytics
+  '20261125T1500_analytics': analytics,
+  '20261125T1510_analytics_indexes': analyticsIndexes
 };

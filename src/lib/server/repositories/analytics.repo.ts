@@ -33,18 +33,25 @@ function leadFilter(f: AnalyticsFilter, ownerColumn: RawBuilder<unknown> = sql`l
 
 const hasLeadFilter = (f: AnalyticsFilter) => !!(f.channelId || f.ownerId || f.segmentId);
 
-/** One row per lead captured in the range: how far it got, when it became a customer, its revenue. */
-function cohortCte(f: AnalyticsFilter) {
+/**
+ * One row per lead captured in the range: how far it got, when it became a customer, its revenue.
+ * Without the campaign the leads are read from analytics_leads_cover alone (no lead row fetched).
+ */
+function cohortCte(f: AnalyticsFilter, withCampaign = false) {
+  // Each lead's stage history is folded once (in index order, no sort) and joined to the leads
+  // as they come off the covering index in time order, so nothing is grouped per lead afterwards.
   return sql`
     per AS (
       SELECT l.id, l.channel_id, l.created_at,
-             json_extract(l.first_touch, '$.utm_campaign') AS campaign,
-             max(coalesce(max(${rankOf(sql`sc.to_stage`)}), 1), ${rankOf(sql`l.stage`)}) AS r,
-             min(CASE WHEN sc.to_stage = 'customer' THEN sc.at END) AS customer_at,
-             coalesce(sum(CASE WHEN sc.to_stage = 'customer' THEN sc.amount END), 0) AS revenue
-      FROM leads l LEFT JOIN analytics_stage_changes sc ON sc.lead_id = l.id
+             ${withCampaign ? sql`json_extract(l.first_touch, '$.utm_campaign')` : sql`NULL`} AS campaign,
+             max(coalesce(s.r, 1), ${rankOf(sql`l.stage`)}) AS r, s.customer_at, coalesce(s.revenue, 0) AS revenue
+      FROM leads l LEFT JOIN (
+        SELECT lead_id, max(${rankOf(sql`to_stage`)}) AS r,
+               min(CASE WHEN to_stage = 'customer' THEN at END) AS customer_at,
+               sum(CASE WHEN to_stage = 'customer' THEN amount END) AS revenue
+        FROM analytics_stage_changes GROUP BY lead_id
+      ) s ON s.lead_id = l.id
       WHERE l.created_at >= ${f.from} AND l.created_at < ${f.to} AND ${leadFilter(f)}
-      GROUP BY l.id
     )`;
 }
 
@@ -93,7 +100,7 @@ export const analyticsRepo = {
   /** The cohort captured in the range per channel and campaign (utm_campaign of the first touch). */
   async cohortByChannel(db: Db, f: AnalyticsFilter) {
     const r = await sql<ReachRow & { channel_id: string | null; campaign: string | null }>`
-      WITH ${cohortCte(f)}
+      WITH ${cohortCte(f, true)}
       SELECT channel_id, campaign, ${reachColumns} FROM per GROUP BY channel_id, campaign`.execute(db);
     return r.rows;
   },
@@ -105,9 +112,11 @@ export const analyticsRepo = {
   async timeInStage(db: Db, f: AnalyticsFilter) {
     const r = await sql<{ stage: string; n: number; total: number }>`
       SELECT from_stage AS stage, count(*) AS n, sum(max(0, at - prev)) AS total FROM (
-        SELECT sc.from_stage, sc.at,
-               coalesce(lag(sc.at) OVER (PARTITION BY sc.lead_id ORDER BY sc.at, sc.event_id), l.created_at) AS prev
-        FROM analytics_stage_changes sc JOIN leads l ON l.id = sc.lead_id
+        SELECT x.from_stage, x.at, coalesce(x.prev, l.created_at) AS prev
+        FROM (
+          -- In (lead_id, at) index order the window needs no sort.
+          SELECT lead_id, from_stage, at, lag(at) OVER (PARTITION BY lead_id ORDER BY at) AS prev FROM analytics_stage_changes
+        ) x JOIN leads l ON l.id = x.lead_id
         WHERE l.created_at >= ${f.from} AND l.created_at < ${f.to} AND ${leadFilter(f)}
       ) WHERE from_stage IS NOT NULL GROUP BY from_stage`.execute(db);
     return r.rows;
@@ -128,10 +137,11 @@ export const analyticsRepo = {
       customer_at: number | null;
       revenue: number | null;
     }>`
-      SELECT h.owner_id, h.status, h.reason, h.assigned_at, h.first_action_at, h.breached,
-             (SELECT min(at) FROM analytics_stage_changes WHERE lead_id = h.lead_id AND to_stage = 'customer') AS customer_at,
-             (SELECT sum(amount) FROM analytics_stage_changes WHERE lead_id = h.lead_id AND to_stage = 'customer') AS revenue
+      SELECT h.owner_id, h.status, h.reason, h.assigned_at, h.first_action_at, h.breached, c.customer_at, c.revenue
       FROM handoffs h JOIN leads l ON l.id = h.lead_id
+      LEFT JOIN (
+        SELECT lead_id, min(at) AS customer_at, sum(amount) AS revenue FROM analytics_stage_changes WHERE to_stage = 'customer' GROUP BY lead_id
+      ) c ON c.lead_id = h.lead_id
       WHERE h.assigned_at >= ${f.from} AND h.assigned_at < ${f.to} AND ${leadFilter(f, sql`h.owner_id`)}`.execute(db);
     return r.rows;
   },
