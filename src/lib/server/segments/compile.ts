@@ -131,11 +131,10 @@ function conditionPred(c: SegmentCondition, now: number, mode: CompileMode): Pre
       return eventPred(c, now, mode);
     case 'inactive': {
       const since = now - c.days * DAY_MS;
-      // The '$activity' row holds the lead's last person-made event (migration 20261125T1410).
-      const active = sql`s.type = '$activity' AND s.path = '' AND s.last_at >= ${since}`;
-      return mode === 'one'
-        ? sql`(leads.created_at < ${since} AND NOT EXISTS (SELECT 1 FROM lead_event_stats s WHERE s.lead_id = leads.id AND ${active}))`
-        : sql`(leads.created_at < ${since} AND leads.id NOT IN (SELECT s.lead_id FROM lead_event_stats s WHERE ${active}))`;
+      // The '$activity' row holds the lead's last person-made event (migration 20261125T1410). One
+      // lookup per lead known long enough, in both shapes: most leads of a live base are active,
+      // so a NOT IN list of the active ones would be the larger read.
+      return sql`(leads.created_at < ${since} AND coalesce((SELECT s.last_at FROM lead_event_stats s WHERE s.lead_id = leads.id AND s.type = '$activity' AND s.path = ''), 0) < ${since})`;
     }
     case 'in_flow': {
       const where = sql`wi.status = 'active' AND wi.workflow_id = (SELECT id FROM workflows WHERE slug = ${c.flow})${c.node ? sql` AND wi.current_node = ${c.node}` : sql``}`;
