@@ -315,10 +315,10 @@ describe('analytics figures on a hand-counted base', () => {
 
   it('keeps the stage history when a merge moves events and when a lead is deleted', async () => {
     await app.deps.db.updateTable('events').set({ lead_id: lead.n1 }).where('lead_id', '=', lead.b2).where('type', '=', 'stage_changed').execute();
-    const moved = await app.deps.db.selectFrom('analytics_stage_changes' as never).select(['lead_id' as never]).where('lead_id' as never, '=', lead.n1 as never).execute();
+    const moved = await app.deps.db.selectFrom('analytics_stage_changes').select('lead_id').where('lead_id', '=', lead.n1).execute();
     expect(moved).toHaveLength(1);
     await app.deps.db.deleteFrom('events').where('lead_id', '=', lead.n1).where('type', '=', 'stage_changed').execute();
-    const left = await app.deps.db.selectFrom('analytics_stage_changes' as never).select(['lead_id' as never]).where('lead_id' as never, '=', lead.n1 as never).execute();
+    const left = await app.deps.db.selectFrom('analytics_stage_changes').select('lead_id').where('lead_id', '=', lead.n1).execute();
     expect(left).toHaveLength(0);
     // put b2's MQL back for the other tests
     await stage('b2', 'subscriber', 'mql', jan(8));

@@ -166,7 +166,7 @@ export interface ImportRejectsTable {
   raw: string;
 }
 
-export interface DB extends EngineTables, ScoringTables, HandoffTables, SegmentTables, ScoringLabTables, DesignerTables {
+export interface DB extends EngineTables, ScoringTables, HandoffTables, SegmentTables, ScoringLabTables, DesignerTables, AnalyticsTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
@@ -540,4 +540,21 @@ export interface WorkflowDraftsTable {
 
 export interface DesignerTables {
   workflow_drafts: WorkflowDraftsTable;
+}
+
+/* Analytics (db/migrations/20261125T1500_analytics.ts): every stage_changed event taken apart, kept by triggers on events. */
+export interface AnalyticsStageChangesTable {
+  event_id: string;
+  lead_id: string;
+  from_stage: string | null;
+  to_stage: string;
+  /** scoring | user | workflow | handoff */
+  by_whom: string | null;
+  /** Rubles, on a change to customer. */
+  amount: number | null;
+  at: number;
+}
+
+export interface AnalyticsTables {
+  analytics_stage_changes: AnalyticsStageChangesTable;
 }
