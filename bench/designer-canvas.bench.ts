@@ -75,22 +75,14 @@ export default async function designerCanvasBench(args: string[]) {
     const openMs = performance.now() - opened;
     await page.waitForTimeout(1500); // first server check and autosave settle
 
-    await page.evaluate(() => {
-      const w = window as unknown as { __frames: number[]; __long: number[]; __on: boolean };
-      w.__frames = [];
-      w.__long = [];
-      w.__on = false;
+    // A string, not a function: tsx would wrap named functions in a helper the page does not have.
+    await page.evaluate(`(() => {
+      window.__frames = []; window.__long = []; window.__on = false;
       let last = performance.now();
-      const tick = (t: number) => {
-        if (w.__on) w.__frames.push(t - last);
-        last = t;
-        requestAnimationFrame(tick);
-      };
+      const tick = (t) => { if (window.__on) window.__frames.push(t - last); last = t; requestAnimationFrame(tick); };
       requestAnimationFrame(tick);
-      new PerformanceObserver((list) => {
-        if (w.__on) for (const e of list.getEntries()) w.__long.push(e.duration);
-      }).observe({ type: 'longtask', buffered: false });
-    });
+      new PerformanceObserver((list) => { if (window.__on) for (const e of list.getEntries()) window.__long.push(e.duration); }).observe({ type: 'longtask' });
+    })()`);
 
     const visible = await page.locator('.svelte-flow__node').evaluateAll((els) =>
       els
