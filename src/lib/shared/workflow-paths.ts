@@ -141,7 +141,7 @@ export function analysePaths(raw: unknown, engine: PathEngine): PathAnalysis {
   };
 
   const input = { instanceId: 'path', leadId: 'path', workflowId: 'path', versionId: 'path' };
-  const found = getSimplePaths(routed, { input, events: eventsOf as never, serializeEvent: (e) => JSON.stringify(e) } as never) as unknown as {
+  const found = getSimplePaths(routed, { input, events: eventsOf as never, serializeEvent: (e: unknown) => JSON.stringify(e) } as never) as unknown as {
     state: Snap;
     steps: { state: Snap; event: Ev }[];
   }[];
