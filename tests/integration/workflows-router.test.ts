@@ -35,7 +35,7 @@ describe('workflows router', () => {
     const api = await callerFor('marketer');
     await lead('a@example.ru');
     const list = await api.list();
-    expect(list.map((f) => f.slug).sort()).toEqual(['re-engagement', 'webinar-nurture', 'welcome-sequence']);
+    expect(list.map((f) => f.slug).sort()).toEqual(['mql-to-sql-handoff', 're-engagement', 'webinar-nurture', 'welcome-sequence']);
     const welcome = list.find((f) => f.slug === 'welcome-sequence')!;
     expect(welcome).toMatchObject({ status: 'active', version: 1, trigger: { type: 'lead_created' }, counts: { active: 1, exited: 0, goal: 0, failed: 0 } });
     const detail = await api.get({ slug: 'welcome-sequence' });
