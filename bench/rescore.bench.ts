@@ -60,7 +60,7 @@ export default async function rescoreBench(args: string[]) {
         const created = now - Math.floor(rand() * 180) * DAY;
         const row = newLeadRow({
           id: `lead-${String(i).padStart(7, '0')}`,
-          input: { email: `user${i}@${pick(DOMAINS)}`, name: `Lead ${i}`, job_title: pick(TITLES), company_size: pick(SIZES) || undefined, industry: pick(INDUSTRIES) || undefined, region: pick(REGIONS) || undefined },
+          input: { email: `user${i}@${pick(DOMAINS)}`, phone: undefined, name: `Lead ${i}`, job_title: pick(TITLES), company_size: pick(SIZES) || undefined, industry: pick(INDUSTRIES) || undefined, region: pick(REGIONS) || undefined },
           source: 'import',
           channelId: null,
           touch: {},

@@ -69,3 +69,8 @@ export function statusLabel(status: string): string {
 
 /** A palette readable on white, in a fixed order so a channel keeps its colour across charts. */
 export const PALETTE = ['#2f7d5b', '#d08a2e', '#3d6fb6', '#b5487a', '#6f5bb5', '#5b8f2f', '#8a6d3b', '#4aa3a3'];
+
+/** "250 тыс. ₽", "1,5 млн ₽": money on a chart axis, where full kopecks do not fit. */
+export function formatMoneyShort(v: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { style: 'currency', currency: 'RUB', notation: 'compact', maximumFractionDigits: 1 }).format(v);
+}
