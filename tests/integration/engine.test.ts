@@ -111,8 +111,9 @@ describe('workflow engine', () => {
     const id = await lead('goal@x.ru');
     await engine().runUntilIdle();
     await advance(DAY);
-    const { actor } = await app.makeUser('sales');
-    await app.services.leads.update(actor, id, { stage: 'sql' });
+    const admin = await app.makeUser('admin');
+    const bant = { budget: '1 млн ₽', authority: 'CEO', need: 'CRM', timing: 'Q1' };
+    await app.services.handoff.changeStage({ id: admin.id, email: admin.actor.label, role: 'admin', isManager: false }, { leadId: id, to: 'sql', fields: bant });
     await engine().runUntilIdle();
     const [inst] = await instancesOf(id);
     expect(inst).toMatchObject({ status: 'goal', current_node: '__goal__sql' });

@@ -33,7 +33,11 @@ beforeAll(async () => {
   await add('formula', { name: '=HYPERLINK("http://evil.example","click")', email: 'evil@x.ru', company: '+cmd' }, 'import');
   await add('olga', { name: 'Ольга ПЕТРОВА', phone: '8 (903) 555-01-02', company: 'ТехноСфера' }, 'form');
   await app.services.leads.update(owner.actor, ids.anna, { stage: 'mql', owner_id: owner.id });
-  await app.services.leads.update(owner.actor, ids.john, { stage: 'sql' });
+  // SQL asks for BANT: a plain edit is refused (the card's stage form supplies the fields).
+  await expect(app.services.leads.update(owner.actor, ids.john, { stage: 'sql' })).rejects.toThrow(/budget, authority, need, timing/);
+  const admin = await app.makeUser('admin');
+  const bant = { budget: '500 000 ₽', authority: 'CFO', need: 'analytics', timing: 'this quarter' };
+  await app.services.handoff.changeStage({ id: admin.id, email: admin.actor.label, role: 'admin', isManager: false }, { leadId: ids.john, to: 'sql', fields: bant });
 });
 afterAll(async () => {
   await app.close();

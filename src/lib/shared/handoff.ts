@@ -87,6 +87,9 @@ export const handoffSettingsSchema = z.object({
 });
 export type HandoffSettings = z.infer<typeof handoffSettingsSchema>;
 
+/** Where the hand-off settings are stored (settings table). */
+export const HANDOFF_SETTINGS_KEY = 'handoff.settings';
+
 export const DEFAULT_HANDOFF_SETTINGS: HandoffSettings = {
   routing: { chain: ['territory', 'specialization', 'round_robin'], capacity: 20, onShift: null, interestAttribute: 'product_interest' },
   sla: {

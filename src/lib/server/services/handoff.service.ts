@@ -22,6 +22,7 @@ import {
   acceptInputSchema,
   addTaskInputSchema,
   changeStageInputSchema,
+  HANDOFF_SETTINGS_KEY,
   completeTaskInputSchema,
   handoffSettingsSchema,
   periodSchema,
@@ -33,7 +34,6 @@ import {
 } from '../../shared/handoff';
 import { m } from '../../paraglide/messages';
 
-const SETTINGS_KEY = 'handoff.settings';
 /** Stages that end a hand-off as accepted when a rep moves the lead there from the card. */
 const ACCEPTING_STAGES = new Set(['sql', 'opportunity', 'customer']);
 const SLA_BATCH = 100;
@@ -102,7 +102,7 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
   }
 
   async function loadSettings(on: Db): Promise<HandoffSettings> {
-    const stored = handoffSettingsSchema.safeParse(await settingsRepo.get(on, SETTINGS_KEY, DEFAULT_HANDOFF_SETTINGS));
+    const stored = handoffSettingsSchema.safeParse(await settingsRepo.get(on, HANDOFF_SETTINGS_KEY, DEFAULT_HANDOFF_SETTINGS));
     return stored.success ? stored.data : DEFAULT_HANDOFF_SETTINGS;
   }
 
@@ -545,7 +545,7 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
       }
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        await settingsRepo.set(trx, SETTINGS_KEY, s, now);
+        await settingsRepo.set(trx, HANDOFF_SETTINGS_KEY, s, now);
         await auditRepo.record(trx, ids.newId(), now, { actorId: actor.id, actorLabel: actor.label, action: 'handoff.update_settings', entity: 'handoff', details: s });
       });
       emit([['board', { type: 'updated' }]]);

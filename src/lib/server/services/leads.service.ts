@@ -5,6 +5,8 @@ import { auditRepo } from '../repositories/audit.repo';
 import { usersRepo } from '../repositories/users.repo';
 import { channelsRepo } from '../repositories/channels.repo';
 import { parseJson } from '../repositories/json';
+import { settingsRepo } from '../repositories/settings.repo';
+import { DEFAULT_HANDOFF_SETTINGS, HANDOFF_SETTINGS_KEY, handoffSettingsSchema, type GatedStage } from '../../shared/handoff';
 import type { LeadsTable } from '../db/schema';
 import { STAGES, TEXT_FIELDS, describeIssues, isTimeZone, normalizeEmail, normalizePhone, type Touch } from '../../shared/lead';
 import type { LeadListQuery } from '../../shared/lead-query';
@@ -159,7 +161,14 @@ export function createLeadsService(deps: Deps) {
         if (p.email !== undefined) set('email', email?.ok ? email.value : null);
         if (p.phone !== undefined) set('phone', phone?.ok ? phone.value : null);
         for (const f of TEXT_FIELDS) if (p[f] !== undefined) set(f, p[f]?.trim() || null);
-        if (p.stage !== undefined) set('stage', p.stage);
+        if (p.stage !== undefined && p.stage !== lead.stage) {
+          // Stages with required fields (BANT for SQL, the amount for an opportunity...) are
+          // entered through the stage change form (handoff.changeStage), never by a plain edit.
+          const stored = handoffSettingsSchema.safeParse(await settingsRepo.get(trx, HANDOFF_SETTINGS_KEY, DEFAULT_HANDOFF_SETTINGS));
+          const required = (stored.success ? stored.data : DEFAULT_HANDOFF_SETTINGS).stageRequirements[p.stage as GatedStage] ?? [];
+          if (required.length) throw new InputError([{ field: 'stage', message: `moving to ${p.stage} asks for ${required.join(', ')}: use “Change stage” on the lead card` }]);
+          set('stage', p.stage);
+        }
         if (p.owner_id !== undefined) {
           if (p.owner_id && !(await usersRepo.findById(trx, p.owner_id))) throw new InputError([{ field: 'owner_id', message: 'is not a user' }]);
           set('owner_id', p.owner_id);
