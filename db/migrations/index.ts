@@ -12,6 +12,7 @@ import * as handoffs from './20261125T1300_handoffs';
 import * as scoringLab from './20261125T1350_scoring_lab';
 import * as analytics from './20261125T1500_analytics';
 import * as analyticsIndexes from './20261125T1510_analytics_indexes';
+import * as eventStatsByDispatcher from './20261125T1600_event_stats_by_dispatcher';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -30,5 +31,6 @@ export const migrations: Record<string, Migration> = {
   '20261125T1400_segments': segments,
   '20261125T1410_segment_activity': segmentActivity,
   '20261125T1500_analytics': analytics,
-  '20261125T1510_analytics_indexes': analyticsIndexes
+  '20261125T1510_analytics_indexes': analyticsIndexes,
+  '20261125T1600_event_stats_by_dispatcher': eventStatsByDispatcher
 };

@@ -7,6 +7,7 @@ import { InputError } from '../../src/lib/server/services/deps';
 import { compileSegment } from '../../src/lib/server/segments/compile';
 import type { SegmentDefinition } from '../../src/lib/shared/segment';
 import { STAGES } from '../../src/lib/shared/lead';
+import { GATED_STAGES } from '../../src/lib/shared/handoff';
 
 const DAY = 86_400_000;
 const system = { id: null, label: 'test' };
@@ -129,6 +130,16 @@ describe('incremental membership', () => {
       }
     };
     await check(0);
+    // SQL and later ask for fields (BANT, amount...): those go through the card's stage form.
+    const admin = await app.makeUser('admin');
+    const adminUser = { id: admin.id, email: admin.actor.label, role: 'admin' as const, isManager: false };
+    const fields = { budget: '1 млн ₽', authority: 'CEO', need: 'CRM', timing: 'Q1', amount: 100_000, date: '2026-02-01', reason: 'test' };
+    const setStage = async (leadId: string, to: (typeof STAGES)[number]) => {
+      if (!(GATED_STAGES as readonly string[]).includes(to)) return app.services.leads.update(system, leadId, { stage: to });
+      await app.services.handoff.changeStage(adminUser, { leadId, to, fields }).catch((e: unknown) => {
+        if (!(e instanceof InputError)) throw e; // already at that stage
+      });
+    };
     let live = [...leads];
     for (let round = 1; round <= 12; round++) {
       for (let k = 0; k < 25; k++) {
@@ -136,7 +147,7 @@ describe('incremental membership', () => {
         const r = rnd();
         if (r < 0.35) await event(l, pick(['page_viewed', 'page_viewed', 'email_opened', 'email_clicked', 'form_submitted']), { url: pick(['/pricing', '/pricing/pro', '/blog', '/']) });
         else if (r < 0.5) await app.services.leads.update(system, l, { city: pick(cities) });
-        else if (r < 0.6) await app.services.leads.update(system, l, { stage: pick(STAGES) });
+        else if (r < 0.6) await setStage(l, pick(STAGES));
         else if (r < 0.7) await app.services.leads.update(system, l, { owner_id: pick([...owners, null]) });
         else if (r < 0.72 && live.length > 10) {
           const other = pick(live.filter((x) => x !== l));

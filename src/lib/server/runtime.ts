@@ -35,7 +35,7 @@ export function startRuntime(): Promise<App> {
     const a = await createApp({ config });
     if (workerThreadRole()) {
       // The serving thread migrated, seeded and loaded the flows before it started this thread.
-      worker = a.services.engine.startWorker();
+      worker = a.services.engine.startWorker(undefined, { yieldLock: true });
       app = a;
       return a;
     }

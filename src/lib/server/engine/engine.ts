@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { workflowsRepo } from '../repositories/workflows.repo';
+import { eventStatsRepo } from '../repositories/event-stats.repo';
 import { settingsRepo } from '../repositories/settings.repo';
 import { auditRepo } from '../repositories/audit.repo';
 import { parseJson } from '../repositories/json';
@@ -28,6 +29,13 @@ const MAX_ATTEMPTS = 8;
  * CPU-bound), while 5 ms cost the engine a tenth of its enrollment rate in smaller commits.
  */
 const DISPATCH_BUDGET_MS = 25;
+/** Waiting this long for the write lock in a round means another connection is busy writing. */
+const CONTENDED_WAIT_MS = 2;
+const MAX_YIELD_MS = 100;
+/** While yielding, the worker waits this many times as long as it held the lock: a quarter of the lock for it. */
+const YIELD_FACTOR = 3;
+/** A dispatch batch's budget beside a serving thread: each hit waits at most this long for the lock. */
+const SHARED_BUDGET_MS = 5;
 /** Events read per query inside a dispatch batch. */
 const DISPATCH_CHUNK = 50;
 /** Effects that leave the process (email, webhooks) in flight at once. */
@@ -204,6 +212,8 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
           }
           done++;
           cursor = Number(e.seq);
+          // Counted outside the savepoint: the count goes with the cursor even if dispatch fails.
+          await eventStatsRepo.countEvent(trx, cursor);
           await sql`savepoint dispatch`.execute(trx);
           try {
             await dispatchOne(trx, e, triggers);
@@ -394,21 +404,28 @@ export function createEngine(deps: Deps, opts: EngineOptions) {
     },
 
     /** A worker loop for the server process or `npm run worker`; stop() waits for the round in flight. */
-    startWorker(intervalMs = 200) {
+    startWorker(intervalMs = 200, share: { yieldLock?: boolean } = {}) {
       let stopped = false;
       let wake: (() => void) | undefined;
       const loop = (async () => {
         while (!stopped) {
           let n = 0;
+          executor.lockUse.waitMs = executor.lockUse.holdMs = 0;
           try {
-            n = (await dispatchEvents()) + (await runDueTimers()) + (await runOutbox());
+            n = (await dispatchEvents(500, share.yieldLock ? SHARED_BUDGET_MS : DISPATCH_BUDGET_MS)) + (await runDueTimers()) + (await runOutbox());
             await opts.scoring?.applyDecayIfDue(); // at most hourly
             n += (await opts.handoff?.tick()) ?? 0; // SLA steps, hand-off and task notices
             await opts.segments?.sweepIfDue(); // time-dependent segments only, every few minutes
           } catch (e) {
             console.error(`[engine] worker round failed: ${(e as Error).message}`);
           }
-          if (n === 0 && !stopped) await new Promise<void>((r) => ((wake = r), setTimeout(r, intervalMs)));
+          // Beside a serving thread on the same file (yieldLock), or when another connection
+          // made this round wait for the write lock: leave it three quarters of the lock while a
+          // backlog lasts, so tracking hits and API events keep their speed (SQLite has one
+          // writer) and the worker catches up after the burst.
+          const contended = share.yieldLock || executor.lockUse.waitMs > CONTENDED_WAIT_MS;
+          const pauseMs = n > 0 && contended ? Math.min(MAX_YIELD_MS, YIELD_FACTOR * executor.lockUse.holdMs) : 0;
+          if ((n === 0 || pauseMs > 0) && !stopped) await new Promise<void>((r) => ((wake = r), setTimeout(r, n === 0 ? intervalMs : pauseMs)));
         }
       })();
       return {

@@ -304,15 +304,25 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
   }
 
   /**
+   * How long this executor waited for SQLite's write lock (another connection held it: the
+   * serving thread writing hits and API events) and held it, since the worker loop last reset it.
+   */
+  const lockUse = { waitMs: 0, holdMs: 0 };
+
+  /**
    * Runs `fn` in one `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so two
    * worker processes on one SQLite file queue instead of deadlocking on a lock upgrade.
    */
   async function immediate<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
     return db.connection().execute(async (conn) => {
+      const asked = performance.now();
       await sql`begin immediate`.execute(conn);
+      const got = performance.now();
+      lockUse.waitMs += got - asked;
       try {
         const r = await fn(conn);
         await sql`commit`.execute(conn);
+        lockUse.holdMs += performance.now() - got;
         return r;
       } catch (e) {
         await sql`rollback`.execute(conn);
@@ -343,6 +353,7 @@ export function createExecutor(deps: Deps, runInline: InlineEffectRunner) {
 
   return {
     immediate,
+    lockUse,
     batch,
     versionOf,
     loadFacts,
