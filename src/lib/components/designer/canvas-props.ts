@@ -1,6 +1,12 @@
 import type { WorkflowInput } from '$lib/shared/workflow';
 import type { CheckProblem } from '$lib/shared/workflow-check';
-import type { NodeCounts } from './FlowNode.svelte';
+
+/** A node's live figures: leads in it now and passed; email steps add their sends and reactions. */
+export interface NodeCounts {
+  now: number;
+  passed: number;
+  email?: { sent: number; delivered: number; opens: number; clicks: number; unsubscribes: number; bounces: number };
+}
 
 /** The flow canvas's props: FlowCanvas takes them and hands them on to CanvasInner. */
 export interface CanvasProps {
