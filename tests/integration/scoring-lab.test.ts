@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TRPCError } from '@trpc/server';
 import { createTestApp, type TestApp } from '../support/test-app';
-import { parseLeadInput } from '../../src/lib/server/services/capture.service';
 import { eventsRepo } from '../../src/lib/server/repositories/events.repo';
 import { createScoringLabService } from '../../src/lib/server/services/scoring-lab.service';
 import { ConflictError, InputError } from '../../src/lib/server/services/deps';
@@ -11,7 +10,6 @@ import { toUser, usersRepo } from '../../src/lib/server/repositories/users.repo'
 import type { ScoringRulesInput } from '../../src/lib/shared/scoring';
 
 const DAY = 86_400_000;
-const system = { id: null, label: 'test' };
 let app: TestApp;
 
 beforeEach(async () => {
@@ -19,11 +17,7 @@ beforeEach(async () => {
 });
 afterEach(() => app.close());
 
-async function lead(fields: Record<string, unknown>) {
-  const r = await app.services.capture.capture({ input: parseLeadInput(fields), source: 'api', actor: system });
-  await app.services.engine.runUntilIdle();
-  return r.leadId;
-}
+const lead = (fields: Record<string, unknown>) => app.captureLead(fields);
 
 async function event(leadId: string, type: string, properties: Record<string, unknown> = {}) {
   const now = app.clock.now();

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TRPCError } from '@trpc/server';
 import { createTestApp, type TestApp } from '../support/test-app';
-import { parseLeadInput } from '../../src/lib/server/services/capture.service';
 import { eventsRepo } from '../../src/lib/server/repositories/events.repo';
 import { appRouter } from '../../src/lib/server/trpc/router';
 import { createCallerFactory } from '../../src/lib/server/trpc/init';
@@ -18,11 +17,7 @@ beforeEach(async () => {
 });
 afterEach(() => app.close());
 
-async function lead(fields: Record<string, unknown>) {
-  const r = await app.services.capture.capture({ input: parseLeadInput(fields), source: 'api', actor: system });
-  await app.services.engine.runUntilIdle();
-  return r.leadId;
-}
+const lead = (fields: Record<string, unknown>) => app.captureLead(fields);
 
 /** What tracking appends for a pixel or redirect hit. */
 async function hit(leadId: string, type: 'email_opened' | 'email_clicked', machine = false) {
