@@ -13,21 +13,35 @@ export interface TestApp extends App {
   captureLead(fields: Record<string, unknown>): Promise<string>;
 }
 
-/** A fresh migrated in-memory SQLite with a fake clock: real SQL, no shared state between suites. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ DATABASE_URL: ':memory:', SEED: 'none', ...env });
+/**
+ * A fresh migrated in-memory SQLite with a fake clock: real SQL, no shared state between suites.
+ * `file` puts the base in a file instead, for code that opens a second connection to it.
+ */
+export async function createTestApp(
+  env: Record<string, string> = {},
+  opts: { file?: string } = {}
+): Promise<TestApp> {
+  const file = opts.file ?? ':memory:';
+  const config = loadConfig({ DATABASE_URL: file, SEED: 'none', ...env });
   const clock = new FakeClock();
-  const app = await createApp({ config, clock, database: openDatabase(':memory:') });
+  const app = await createApp({ config, clock, database: openDatabase(file) });
   let n = 0;
   return Object.assign(app, {
     clock,
     async makeUser(role: 'admin' | 'marketer' | 'sales', email?: string) {
       const e = email ?? `${role}${++n}@test.local`;
-      const id = await app.services.auth.createUser({ id: null, label: 'test' }, { email: e, name: `Test ${role}`, password: 'password-123456', role });
+      const id = await app.services.auth.createUser(
+        { id: null, label: 'test' },
+        { email: e, name: `Test ${role}`, password: 'password-123456', role }
+      );
       return { id, actor: { id, label: e } };
     },
     async captureLead(fields: Record<string, unknown>) {
-      const r = await app.services.capture.capture({ input: parseLeadInput(fields), source: 'api', actor: { id: null, label: 'test' } });
+      const r = await app.services.capture.capture({
+        input: parseLeadInput(fields),
+        source: 'api',
+        actor: { id: null, label: 'test' }
+      });
       await app.services.engine.runUntilIdle();
       return r.leadId;
     }

@@ -52,15 +52,27 @@ export async function createApp(opts: AppOptions) {
   };
   const channelResolver = createChannelResolver(deps);
   const capture = createCaptureService(deps, channelResolver);
-  const tracking = createTrackingService(deps, { secret: config.TRACKING_SECRET, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` }, database.sqlite);
+  const tracking = createTrackingService(
+    deps,
+    { secret: config.TRACKING_SECRET, publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` },
+    database.sqlite
+  );
   const email = createEmailChannel(deps, config, tracking, { transport: opts.transport });
   const scoring = createScoringService(deps);
   // One channel per database file: the serving thread and the worker thread of one server meet
   // on it; test apps (each on its own in-memory base) never hear each other.
-  const live = createLiveBus(`nurture-live:${config.databasePath === ':memory:' ? deps.ids.newId() : config.databasePath}`);
-  const handoff = createHandoffService(deps, { mailer: createStaffMailer(deps, config, email.delivery), publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`, live });
+  const live = createLiveBus(
+    `nurture-live:${config.databasePath === ':memory:' ? deps.ids.newId() : config.databasePath}`
+  );
+  const handoff = createHandoffService(deps, {
+    mailer: createStaffMailer(deps, config, email.delivery),
+    publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+    live
+  });
   // Enrollment is bound late: the engine is built below and itself feeds events to segments.
-  const segments = createSegmentsService(deps, { enroll: (actor, slug, leadIds) => services.engine.enroll(actor, slug, leadIds) });
+  const segments = createSegmentsService(deps, {
+    enroll: (actor, slug, leadIds) => services.engine.enroll(actor, slug, leadIds)
+  });
   const services = {
     auth: createAuthService(deps, { sessionTtlDays: config.SESSION_TTL_DAYS }),
     capture,
@@ -81,7 +93,14 @@ export async function createApp(opts: AppOptions) {
     analytics: createAnalyticsService(deps),
     designer: createWorkflowDrafts(deps),
     flowRuntime: createFlowRuntime(deps, config, (): ReturnType<typeof createEngine> => services.engine),
-    engine: createEngine(deps, { webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS, email, scoring, segments, handoff, ...opts.engine })
+    engine: createEngine(deps, {
+      webhookAllowHosts: config.WEBHOOK_ALLOW_HOSTS,
+      email,
+      scoring,
+      segments,
+      handoff,
+      ...opts.engine
+    })
   };
   return {
     config,
@@ -91,6 +110,7 @@ export async function createApp(opts: AppOptions) {
     live,
     async close() {
       live.close();
+      await services.lab.close();
       await email.close();
       await database.close();
     }

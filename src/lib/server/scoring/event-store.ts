@@ -1,14 +1,12 @@
 import type { ReplaySource } from './replay';
-
-/** One event row as the store takes it (from scoringLab's eventFactsSince). */
-export type EventFactRow = [rowid: number, leadId: string, type: string, at: number, url: string | null, machine: number, adjust: number | null];
+import type { EventFactColumns } from './event-facts';
 
 /**
  * Every lead event the what-if may need, held in memory as columns (about 20 bytes an event, so a
  * million events is ~20 MB) and grouped per lead in time order. Reading a million events from
- * SQLite took 1.5–2.5 s on this machine, over the what-if's whole budget, while replaying them
- * under a draft takes well under a second: so the events are read once, and afterwards only rows
- * with a higher rowid (events are appended, never inserted in between) are added.
+ * SQLite is most of a cold what-if, while replaying them under a draft takes well under a second:
+ * so the events are read once, and afterwards only rows with a higher rowid (events are appended,
+ * never inserted in between) are added.
  *
  * Limits (why the owner reloads it fully every few minutes, and the rescore never uses it): a
  * merge moves events to another lead, and the scanner sweep flags a click as a machine's a moment
@@ -22,27 +20,45 @@ export class EventStore {
   private typeCode = new Map<string, number>();
   private urls: string[] = [];
   private urlCode = new Map<string, number>();
-  private cols = { lead: new Int32Array(1024), at: new Float64Array(1024), type: new Uint16Array(1024), url: new Int32Array(1024), machine: new Uint8Array(1024), adjust: new Float64Array(1024) };
-  /** Event positions grouped per lead key, each group in time order; rebuilt after an append. */
-  private order = new Int32Array(0);
+  private cols = {
+    lead: new Int32Array(1024),
+    at: new Float64Array(1024),
+    type: new Uint16Array(1024),
+    url: new Int32Array(1024),
+    machine: new Uint8Array(1024),
+    adjust: new Float64Array(1024)
+  };
+  /** Where each lead key's events start in the (sorted) columns; rebuilt after an append. */
   private start = new Int32Array(0);
   private dirty = true;
 
-  append(rows: Iterable<EventFactRow>) {
-    for (const [rowid, leadId, type, at, url, machine, adjust] of rows) {
-      if (this.count === this.cols.lead.length) this.grow();
-      const i = this.count++;
-      let lk = this.leadKey.get(leadId);
-      if (lk === undefined) this.leadKey.set(leadId, (lk = this.leadKey.size));
-      this.cols.lead[i] = lk;
-      this.cols.at[i] = at;
-      this.cols.type[i] = this.intern(type, this.types, this.typeCode);
-      this.cols.url[i] = url === null ? -1 : this.intern(url, this.urls, this.urlCode);
-      this.cols.machine[i] = machine ? 1 : 0;
-      this.cols.adjust[i] = adjust === null ? NaN : Number(adjust);
-      this.lastRowid = rowid;
-      this.dirty = true;
+  /**
+   * Adds parsed events (see event-facts.ts), all with rowids up to `throughRowid`: the chunk's own
+   * lead, type and url codes are mapped onto the store's.
+   */
+  append(chunk: EventFactColumns, throughRowid: number) {
+    while (this.count + chunk.count > this.cols.lead.length) this.grow();
+    const leads = chunk.leadIds.map((id) => {
+      let k = this.leadKey.get(id);
+      if (k === undefined) this.leadKey.set(id, (k = this.leadKey.size));
+      return k;
+    });
+    const types = chunk.types.map((t) => this.intern(t, this.types, this.typeCode));
+    const urls = chunk.urls.map((u) => this.intern(u, this.urls, this.urlCode));
+    const { cols } = this;
+    const base = this.count;
+    for (let i = 0; i < chunk.count; i++) {
+      const n = base + i;
+      cols.lead[n] = leads[chunk.lead[i]];
+      cols.type[n] = types[chunk.type[i]];
+      cols.url[n] = chunk.url[i] < 0 ? -1 : urls[chunk.url[i]];
     }
+    cols.at.set(chunk.at, base);
+    cols.machine.set(chunk.machine, base);
+    cols.adjust.set(chunk.adjust, base);
+    this.count += chunk.count;
+    this.lastRowid = Math.max(this.lastRowid, throughRowid);
+    this.dirty = true;
   }
 
   private intern(s: string, list: string[], codes: Map<string, number>) {
@@ -56,7 +72,10 @@ export class EventStore {
 
   private grow() {
     const n = this.cols.lead.length * 2;
-    const grown = <T extends Int32Array | Float64Array | Uint16Array | Uint8Array>(a: T, make: (n: number) => T) => {
+    const grown = <T extends Int32Array | Float64Array | Uint16Array | Uint8Array>(
+      a: T,
+      make: (n: number) => T
+    ) => {
       const b = make(n);
       b.set(a);
       return b;
@@ -71,30 +90,47 @@ export class EventStore {
     };
   }
 
-  /** Counting sort by lead (stable, so rowid order within a lead), then time order within each lead. */
+  /**
+   * Puts the columns in lead order (a stable counting sort, so rowid order within a lead), then in
+   * time order within each lead, so a lead's events sit side by side and the replay reads them
+   * straight from the columns.
+   */
   private index() {
     if (!this.dirty) return;
     const leads = this.leadKey.size;
+    const n = this.count;
     const start = new Int32Array(leads + 1);
-    for (let i = 0; i < this.count; i++) start[this.cols.lead[i] + 1]++;
+    const { cols } = this;
+    for (let i = 0; i < n; i++) start[cols.lead[i] + 1]++;
     for (let k = 0; k < leads; k++) start[k + 1] += start[k];
     const fill = start.slice(0, leads);
-    const order = new Int32Array(this.count);
-    for (let i = 0; i < this.count; i++) order[fill[this.cols.lead[i]]++] = i;
-    const at = this.cols.at;
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[fill[cols.lead[i]]++] = i;
     for (let k = 0; k < leads; k++) {
       // Insertion sort: rows arrive nearly in time order, so this is close to one pass.
       for (let j = start[k] + 1; j < start[k + 1]; j++) {
         const v = order[j];
         let m = j - 1;
-        while (m >= start[k] && at[order[m]] > at[v]) {
+        while (m >= start[k] && cols.at[order[m]] > cols.at[v]) {
           order[m + 1] = order[m];
           m--;
         }
         order[m + 1] = v;
       }
     }
-    this.order = order;
+    const permute = <T extends Int32Array | Float64Array | Uint16Array | Uint8Array>(a: T, b: T) => {
+      for (let i = 0; i < n; i++) b[i] = a[order[i]];
+      return b;
+    };
+    const size = cols.lead.length;
+    this.cols = {
+      lead: permute(cols.lead, new Int32Array(size)),
+      at: permute(cols.at, new Float64Array(size)),
+      type: permute(cols.type, new Uint16Array(size)),
+      url: permute(cols.url, new Int32Array(size)),
+      machine: permute(cols.machine, new Uint8Array(size)),
+      adjust: permute(cols.adjust, new Float64Array(size))
+    };
     this.start = start;
     this.dirty = false;
   }
@@ -102,30 +138,23 @@ export class EventStore {
   /** A reusable view of one lead's events; valid until the next call. */
   view(): { of(leadId: string): ReplaySource } {
     this.index();
-    let from = 0;
-    let length = 0;
-    const { order, cols, types, urls } = this;
+    const { cols, types, urls, start } = this;
     const src: ReplaySource = {
-      get length() {
-        return length;
-      },
-      at: (i) => cols.at[order[from + i]],
-      type: (i) => types[cols.type[order[from + i]]],
-      url: (i) => {
-        const u = cols.url[order[from + i]];
-        return u < 0 ? null : urls[u];
-      },
-      machine: (i) => cols.machine[order[from + i]] === 1,
-      adjust: (i) => {
-        const a = cols.adjust[order[from + i]];
-        return Number.isNaN(a) ? null : a;
-      }
+      from: 0,
+      length: 0,
+      at: cols.at,
+      type: cols.type,
+      typeNames: types,
+      url: cols.url,
+      urls,
+      machine: cols.machine,
+      adjust: cols.adjust
     };
     return {
       of: (leadId) => {
         const k = this.leadKey.get(leadId);
-        from = k === undefined ? 0 : this.start[k];
-        length = k === undefined ? 0 : this.start[k + 1] - this.start[k];
+        src.from = k === undefined ? 0 : start[k];
+        src.length = k === undefined ? 0 : start[k + 1] - start[k];
         return src;
       }
     };

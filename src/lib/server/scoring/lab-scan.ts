@@ -2,7 +2,14 @@ import type { LabLead, LabStatements, LedgerSumRow } from '../repositories/scori
 import type { ScoreLedgerTable } from '../db/schema';
 import type { ScoringSettings } from '../../shared/scoring';
 import { fitContributions } from './rules';
-import { BELOW_MQL_STAGE, arraySource, replayEngagement, stageMove, type CompiledRules, type ReplayEvent } from './replay';
+import {
+  BELOW_MQL_STAGE,
+  arraySource,
+  replayEngagement,
+  stageMove,
+  type CompiledRules,
+  type ReplayEvent
+} from './replay';
 
 /**
  * One page of leads (ordered by id) with their scored events: the unit both the what-if scan and
@@ -14,7 +21,12 @@ export interface LeadPage {
   handedOff: Set<string>;
 }
 
-export function readPage(stmts: LabStatements, types: string[], afterId: string, limit: number): LeadPage | null {
+export function readPage(
+  stmts: LabStatements,
+  types: string[],
+  afterId: string,
+  limit: number
+): LeadPage | null {
   const leads = stmts.leadsPage(afterId, limit);
   if (!leads.length) return null;
   const first = leads[0].id;
@@ -23,7 +35,13 @@ export function readPage(stmts: LabStatements, types: string[], afterId: string,
   for (const r of stmts.eventsFor(types, first, last)) {
     let list = events.get(r.lead_id);
     if (!list) events.set(r.lead_id, (list = []));
-    list.push({ at: r.occurred_at, type: r.type, url: r.url, machine: r.machine === 1, adjust: r.adjust === null ? null : Number(r.adjust) });
+    list.push({
+      at: r.occurred_at,
+      type: r.type,
+      url: r.url,
+      machine: r.machine === 1,
+      adjust: r.adjust === null ? null : Number(r.adjust)
+    });
   }
   return { leads, events, handedOff: stmts.openHandoffs(first, last) };
 }
@@ -36,12 +54,13 @@ export interface DraftScore {
 
 /**
  * The draft's fit for a lead: whatever the current rules do not explain (a flow's adjust_score)
- * stays, and the current rules' share is swapped for the draft's. Computed from attributes alone,
- * so the what-if needs no ledger read; it equals the rescore's ledger-based figure whenever the
- * ledger agrees with the current rules, which every lab save keeps true by rescoring.
+ * stays, and the current rules' share is swapped for the draft's (`delta`, from fitDeltaScorer).
+ * Computed from attributes alone, so the what-if needs no ledger read; it equals the rescore's
+ * ledger-based figure whenever the ledger agrees with the current rules, which every lab save
+ * keeps true by rescoring.
  */
-export function draftFit(lead: LabLead, current: (l: LabLead) => number, draft: (l: LabLead) => number): number {
-  return lead.fit_score - current(lead) + draft(lead);
+export function draftFit(lead: LabLead, delta: (l: LabLead) => number): number {
+  return lead.fit_score + delta(lead);
 }
 
 export const RESCORE_REASON = 'rescore after rule change';
@@ -91,7 +110,13 @@ export function rescoreLead(
   newId: () => string
 ): RescoreOutcome {
   const ledger: ScoreLedgerTable[] = [];
-  const row = (score: 'fit' | 'engagement', ruleId: string | null, name: string, points: number, total: number): ScoreLedgerTable => ({
+  const row = (
+    score: 'fit' | 'engagement',
+    ruleId: string | null,
+    name: string,
+    points: number,
+    total: number
+  ): ScoreLedgerTable => ({
     id: newId(),
     lead_id: lead.id,
     score,

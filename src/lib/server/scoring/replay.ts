@@ -1,5 +1,19 @@
-import { SCORE_MAX, type CapPeriod, type EngagementRule, type FitRule, type ScoringRule, type ScoringSettings } from '../../shared/scoring';
-import { cappedPoints, clampEngagement, decayedEngagement, engagementRuleMatches, fitContributions, fitRuleMatches, type FitFacts } from './rules';
+import {
+  SCORE_MAX,
+  type CapPeriod,
+  type EngagementRule,
+  type FitRule,
+  type ScoringRule,
+  type ScoringSettings
+} from '../../shared/scoring';
+import {
+  cappedPoints,
+  clampEngagement,
+  decayedEngagement,
+  fitRuleMatches,
+  urlHas,
+  type FitFacts
+} from './rules';
 
 /**
  * Engagement replayed from a lead's event history under a rule set: the scoring lab's what-if and
@@ -24,24 +38,36 @@ export interface ReplayEvent {
   adjust: number | null;
 }
 
-/** A lead's events by position, oldest first: an array of ReplayEvent, or a view into a columnar store. */
+/**
+ * A lead's events as columns, oldest first, at positions [from, from + length): a view into the
+ * lab's columnar store, or columns built from a ReplayEvent list. Types and urls are codes into
+ * `typeNames` and `urls` (url -1: none); adjust is NaN where the event is not a flow's adjust_score.
+ */
 export interface ReplaySource {
-  readonly length: number;
-  at(i: number): number;
-  type(i: number): string;
-  url(i: number): string | null;
-  machine(i: number): boolean;
-  adjust(i: number): number | null;
+  from: number;
+  length: number;
+  at: ArrayLike<number>;
+  type: ArrayLike<number>;
+  typeNames: readonly string[];
+  url: ArrayLike<number>;
+  urls: readonly string[];
+  machine: ArrayLike<number>;
+  adjust: ArrayLike<number>;
 }
 
 export function arraySource(events: ReplayEvent[]): ReplaySource {
+  const typeNames = [...new Set(events.map((e) => e.type))];
+  const urls: string[] = [];
   return {
+    from: 0,
     length: events.length,
-    at: (i) => events[i].at,
-    type: (i) => events[i].type,
-    url: (i) => events[i].url,
-    machine: (i) => events[i].machine,
-    adjust: (i) => events[i].adjust
+    at: events.map((e) => e.at),
+    type: events.map((e) => typeNames.indexOf(e.type)),
+    typeNames,
+    url: events.map((e) => (e.url === null ? -1 : urls.push(e.url) - 1)),
+    urls,
+    machine: events.map((e) => (e.machine ? 1 : 0)),
+    adjust: events.map((e) => e.adjust ?? NaN)
   };
 }
 
@@ -52,43 +78,67 @@ export interface CompiledRules {
   byType: Map<string, number[]>;
   /** Event types any active engagement rule names: the only events worth reading. */
   types: string[];
+  /** Each engagement rule's urlContains in lower case, or null (the replay's per-event test). */
+  needles: (string | null)[];
+  /** byType by a source's type codes, per type-name table (the store's is shared by every lead). */
+  byCode: WeakMap<readonly string[], (number[] | undefined)[]>;
   halfLifeDays: number;
 }
 
-export function compileRules(rules: ScoringRule[], settings: Pick<ScoringSettings, 'halfLifeDays'>): CompiledRules {
+export function compileRules(
+  rules: ScoringRule[],
+  settings: Pick<ScoringSettings, 'halfLifeDays'>
+): CompiledRules {
   const fit = rules.filter((r): r is FitRule => r.kind === 'fit' && r.active);
   const engagement = rules.filter((r): r is EngagementRule => r.kind === 'engagement' && r.active);
   const byType = new Map<string, number[]>();
   engagement.forEach((r, i) => byType.set(r.eventType, [...(byType.get(r.eventType) ?? []), i]));
-  return { fit, engagement, byType, types: [...byType.keys()], halfLifeDays: settings.halfLifeDays };
-}
-
-/** Sum of the fit rules a lead matches. */
-export function fitTotal(rules: FitRule[], lead: FitFacts): number {
-  let n = 0;
-  for (const p of fitContributions(rules, lead).values()) n += p;
-  return n;
-}
-
-/**
- * fitTotal for many leads: a fit rule reads one field, and titles, sizes, industries, regions and
- * mail domains repeat across a base, so each rule's answer is remembered per field value.
- */
-export function fitScorer(rules: FitRule[]): (lead: FitFacts) => number {
-  const memo = rules.map(() => new Map<string, boolean>());
-  return (lead) => {
-    let n = 0;
-    rules.forEach((rule, i) => {
-      const raw = rule.field === 'email_domain' ? (lead.email?.slice(lead.email.lastIndexOf('@') + 1) ?? '') : (lead[rule.field] ?? '');
-      let hit = memo[i].get(raw);
-      if (hit === undefined) memo[i].set(raw, (hit = fitRuleMatches(rule, lead)));
-      if (hit) n += rule.points;
-    });
-    return n;
+  return {
+    fit,
+    engagement,
+    byType,
+    types: [...byType.keys()],
+    needles: engagement.map((r) => r.urlContains?.toLowerCase() || null),
+    byCode: new WeakMap(),
+    halfLifeDays: settings.halfLifeDays
   };
 }
 
-const PERIOD_MS: Record<CapPeriod, number> = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 };
+/**
+ * The draft's fit minus the current rules' fit, for many leads. A fit rule reads one field, and
+ * titles, sizes, industries, regions and mail domains repeat across a base, so each field's
+ * difference is remembered per field value: a lead costs one lookup per field the rules read.
+ */
+export function fitDeltaScorer(current: FitRule[], draft: FitRule[]): (lead: FitFacts) => number {
+  const sum = (rules: FitRule[], lead: FitFacts) =>
+    rules.reduce((n, r) => (fitRuleMatches(r, lead) ? n + r.points : n), 0);
+  const fields = [...new Set([...current, ...draft].map((r) => r.field))].map((field) => ({
+    field,
+    now: current.filter((r) => r.field === field),
+    draft: draft.filter((r) => r.field === field),
+    memo: new Map<string, number>()
+  }));
+  return (lead) => {
+    let delta = 0;
+    for (const f of fields) {
+      // The key holds everything fitRuleMatches reads of the field (the domain, for email_domain).
+      const raw =
+        f.field === 'email_domain'
+          ? (lead.email?.slice(lead.email.lastIndexOf('@') + 1) ?? '')
+          : (lead[f.field] ?? '');
+      let d = f.memo.get(raw);
+      if (d === undefined) f.memo.set(raw, (d = sum(f.draft, lead) - sum(f.now, lead)));
+      delta += d;
+    }
+    return delta;
+  };
+}
+
+const PERIOD_MS: Record<CapPeriod, number> = {
+  day: 86_400_000,
+  week: 7 * 86_400_000,
+  month: 30 * 86_400_000
+};
 
 export interface EngagementReplay {
   /** Engagement at `now`, decay included. */
@@ -103,38 +153,49 @@ export interface EngagementReplay {
 }
 
 /** Replays one lead's events (oldest first) under the compiled rules up to `now`. */
-export function replayEngagement(c: CompiledRules, events: ReplaySource, now: number, keepSteps = false): EngagementReplay {
+export function replayEngagement(
+  c: CompiledRules,
+  events: ReplaySource,
+  now: number,
+  keepSteps = false
+): EngagementReplay {
   const perRule = new Array<number>(c.engagement.length).fill(0);
   // Points each capped rule gave, with when, for its rolling window (events come in time order).
   const windows = new Map<number, { at: number[]; points: number[]; from: number }>();
   const steps: { at: number; engagement: number }[] | undefined = keepSteps ? [] : undefined;
   let base = 0;
   let engagedAt: number | null = null;
-  const props: Record<string, unknown> = {};
 
-  for (let k = 0; k < events.length; k++) {
-    const at = events.at(k);
-    if (at > now) continue;
-    const type = events.type(k);
-    const adjust = events.adjust(k);
-    const matching = adjust === null ? c.byType.get(type) : undefined;
-    if ((adjust === null && !matching) || events.machine(k)) continue;
+  let rulesOf = c.byCode.get(events.typeNames);
+  if (!rulesOf || rulesOf.length !== events.typeNames.length)
+    c.byCode.set(events.typeNames, (rulesOf = events.typeNames.map((t) => c.byType.get(t))));
+  const end = events.from + events.length;
+  for (let k = events.from; k < end; k++) {
+    const at = events.at[k];
+    if (at > now || events.machine[k] === 1) continue;
+    const adjustBy = events.adjust[k];
+    const adjust = Number.isNaN(adjustBy) ? null : adjustBy;
+    const matching = adjust === null ? rulesOf[events.type[k]] : undefined;
+    if (adjust === null && !matching) continue;
     const current = engagedAt === null ? 0 : decayedEngagement(base, at - engagedAt, c.halfLifeDays);
     let engagement = current;
     if (adjust !== null) {
       engagement = clampEngagement(current + adjust, SCORE_MAX);
     } else if (matching) {
-      props.url = events.url(k) ?? undefined;
+      // Rules matched by type already (byType holds active rules only); what is left is the URL test.
+      const urlCode = events.url[k];
+      const url = urlCode < 0 ? null : events.urls[urlCode];
       for (const i of matching) {
         const rule = c.engagement[i];
-        if (!engagementRuleMatches(rule, type, props)) continue;
+        const needle = c.needles[i];
+        if (needle !== null && !urlHas(url, needle)) continue;
         let used = 0;
         let w = windows.get(i);
         if (rule.cap) {
           if (!w) windows.set(i, (w = { at: [], points: [], from: 0 }));
           const since = at - PERIOD_MS[rule.cap.period];
           while (w.from < w.at.length && w.at[w.from] <= since) w.from++;
-          for (let k = w.from; k < w.points.length; k++) used += w.points[k];
+          for (let p = w.from; p < w.points.length; p++) used += w.points[p];
         }
         const next = clampEngagement(engagement + cappedPoints(rule.points, rule.cap, used), SCORE_MAX);
         if (next === engagement) continue;
@@ -166,7 +227,13 @@ export type StageMove = 'promote' | 'demote' | null;
  * What a rule change does to a lead's stage: over both thresholds from an early stage it becomes
  * MQL; an MQL below them goes back to `lead`, unless a rep is working its open hand-off.
  */
-export function stageMove(stage: string, fit: number, engagement: number, s: Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>, handedOff: boolean): StageMove {
+export function stageMove(
+  stage: string,
+  fit: number,
+  engagement: number,
+  s: Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>,
+  handedOff: boolean
+): StageMove {
   const meets = fit >= s.fitThreshold && engagement >= s.engagementThreshold;
   if (meets && MQL_FROM.has(stage)) return 'promote';
   if (!meets && stage === 'mql' && !handedOff) return 'demote';
@@ -178,7 +245,13 @@ export function stageMove(stage: string, fit: number, engagement: number, s: Pic
  * attributes as they are now) and the first step reaching the engagement threshold. A threshold of
  * 0 is met from the lead's creation.
  */
-export function firstMqlAt(steps: { at: number; engagement: number }[], fit: number, createdAt: number, until: number, s: Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>): number | null {
+export function firstMqlAt(
+  steps: { at: number; engagement: number }[],
+  fit: number,
+  createdAt: number,
+  until: number,
+  s: Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>
+): number | null {
   if (fit < s.fitThreshold) return null;
   if (s.engagementThreshold <= 0) return createdAt <= until ? createdAt : null;
   for (const st of steps) {

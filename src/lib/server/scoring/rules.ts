@@ -58,21 +58,34 @@ export function fitContributions(rules: FitRule[], lead: FitFacts): Map<string, 
   return out;
 }
 
-export function engagementRuleMatches(rule: EngagementRule, type: string, props: Record<string, unknown>): boolean {
+export function engagementRuleMatches(
+  rule: EngagementRule,
+  type: string,
+  props: Record<string, unknown>
+): boolean {
   if (!rule.active || rule.eventType !== type) return false;
-  if (rule.urlContains) {
-    const url = [props.url, props.path, props.page].find((x) => typeof x === 'string') as string | undefined;
-    if (!url || !url.toLowerCase().includes(rule.urlContains.toLowerCase())) return false;
-  }
-  return true;
+  if (!rule.urlContains) return true;
+  const url = [props.url, props.path, props.page].find((x) => typeof x === 'string') as string | undefined;
+  return urlHas(url ?? null, rule.urlContains.toLowerCase());
 }
 
-const PERIOD_MS: Record<CapPeriod, number> = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 };
+/** A rule's urlContains test, case-insensitive; `needle` is already lower case (the replay lowers it once per rule). */
+export const urlHas = (url: string | null, needle: string) => !!url && url.toLowerCase().includes(needle);
+
+const PERIOD_MS: Record<CapPeriod, number> = {
+  day: 86_400_000,
+  week: 7 * 86_400_000,
+  month: 30 * 86_400_000
+};
 /** Caps count over a rolling period ending now: no time zone decides when "today" began. */
 export const capWindowStart = (period: CapPeriod, now: number) => now - PERIOD_MS[period];
 
 /** Points a capped rule may still add: its points, cut to what is left of the cap. */
-export function cappedPoints(points: number, cap: { points: number } | undefined, usedInPeriod: number): number {
+export function cappedPoints(
+  points: number,
+  cap: { points: number } | undefined,
+  usedInPeriod: number
+): number {
   if (!cap) return points;
   const left = Math.max(0, cap.points - Math.abs(usedInPeriod));
   return Math.sign(points) * Math.min(Math.abs(points), left);

@@ -6,10 +6,17 @@ import { parseJson } from '../repositories/json';
 import { labStatements, scoringLabRepo, type LabStatements } from '../repositories/scoring-lab.repo';
 import { ConflictError, InputError, NotFoundError, type Actor, type Deps } from './deps';
 import { SETTINGS_KEY, type ScoringService } from './scoring.service';
-import { scoringRulesInputSchema, type ScoringRule, type ScoringRulesInput, type ScoringSettings } from '../../shared/scoring';
-import { compileRules, fitScorer, replayEngagement, type CompiledRules } from '../scoring/replay';
+import {
+  scoringRulesInputSchema,
+  type ScoringRule,
+  type ScoringRulesInput,
+  type ScoringSettings
+} from '../../shared/scoring';
+import { compileRules, fitDeltaScorer, replayEngagement, type CompiledRules } from '../scoring/replay';
 import { draftFit, ledgerByLead, readPage, rescoreLead } from '../scoring/lab-scan';
 import { EventStore } from '../scoring/event-store';
+import { parseEventFacts, type EventFactColumns } from '../scoring/event-facts';
+import { createLabEventReader } from '../repositories/lab-event-reader';
 import { summarize, type BacktestLead, type WhatIfScan } from '../scoring/what-if';
 
 /** Leads per rescore transaction: each page is one commit and one progress step. */
@@ -19,12 +26,27 @@ const SCAN_TTL_MS = 60_000;
 /** The in-memory events are read afresh this often (see EventStore for why). */
 const EVENTS_RELOAD_MS = 5 * 60_000;
 const EVENT_CHUNK = 100_000;
+/** Reads spanning at least this many rowids are shared with the worker thread. */
+const PARALLEL_FROM = 200_000;
+/**
+ * The worker's share of a shared read: this thread also reads the leads (about a third of its
+ * time on 100,000 leads and 900,000 events), so the worker takes the larger part.
+ */
+const WORKER_SHARE = 0.75;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A refresh of the lab's events: `dispatched` once the worker thread has its part (the scan reads the leads meanwhile). */
+interface EventsLoad {
+  dispatched: Promise<void>;
+  done: Promise<EventStore>;
+}
 
 export interface LabOptions {
   /** Leads per rescore transaction (tests use small pages to see several). */
   rescorePage?: number;
+  /** Event reads spanning this many rowids are shared with the worker thread (tests use small ones). */
+  parallelFrom?: number;
 }
 
 /**
@@ -33,7 +55,12 @@ export interface LabOptions {
  * rule-set version and applied to everyone by a background rescore that writes the ledger. Any
  * earlier version can be brought back the same way.
  */
-export function createScoringLabService(deps: Deps, scoring: ScoringService, sqlite: SQLite.Database, opts: LabOptions = {}) {
+export function createScoringLabService(
+  deps: Deps,
+  scoring: ScoringService,
+  sqlite: SQLite.Database,
+  opts: LabOptions = {}
+) {
   const { db, clock, ids } = deps;
   let stmts: LabStatements | null = null;
   // Prepared lazily: the statements name tables that exist only once migrations have run.
@@ -41,10 +68,16 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
   let scanCache: { key: string; at: number; scan: WhatIfScan } | null = null;
   let running: { id: string; done: Promise<void> } | null = null;
   let events: { store: EventStore; loadedAt: number; merged: number } | null = null;
+  let loading: EventsLoad | null = null;
+  // A second connection can only share a database file; an in-memory base is read by this thread alone.
+  const reader = sqlite.memory ? null : createLabEventReader(sqlite.name);
 
   function parseDraft(raw: unknown): ScoringRulesInput {
     const parsed = scoringRulesInputSchema.safeParse(raw);
-    if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message })));
+    if (!parsed.success)
+      throw new InputError(
+        parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message }))
+      );
     return parsed.data;
   }
 
@@ -56,36 +89,78 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
   /**
    * The events, from the in-memory store: refreshed with the rows appended since the last look, and
    * read afresh when it is older than EVENTS_RELOAD_MS or a merge has moved events between leads.
+   * Callers share one refresh at a time (two would append the same rows twice).
    */
-  async function refreshEvents(): Promise<EventStore> {
-    const merged = await onConnection((s) => s.mergedCount());
-    if (!events || performance.now() - events.loadedAt > EVENTS_RELOAD_MS || events.merged !== merged) events = { store: new EventStore(), loadedAt: performance.now(), merged };
+  function refreshEvents(): EventsLoad {
+    if (!loading) {
+      let dispatched = () => {};
+      const load: EventsLoad = {
+        dispatched: new Promise<void>((resolve) => (dispatched = resolve)),
+        done: loadEvents(() => dispatched()).finally(() => {
+          dispatched();
+          if (loading === load) loading = null;
+        })
+      };
+      loading = load;
+    }
+    return loading;
+  }
+
+  async function loadEvents(dispatched: () => void): Promise<EventStore> {
+    const [merged, through] = await onConnection((s) => [s.mergedCount(), s.maxEventRowid()]);
+    if (!events || performance.now() - events.loadedAt > EVENTS_RELOAD_MS || events.merged !== merged)
+      events = { store: new EventStore(), loadedAt: performance.now(), merged };
     const { store } = events;
-    // In chunks, yielding between them, so a first load does not hold the server for seconds.
-    for (;;) {
-      const rows = await onConnection((s) => s.eventFactsSince(store.lastRowid, EVENT_CHUNK));
-      store.append(rows);
-      if (rows.length < EVENT_CHUNK) return store;
+    const from = store.lastRowid + 1;
+    // A large read is shared with the worker thread: it takes the older part while this thread
+    // reads the rest (and, in a scan, the leads), so the two cores work at once.
+    let split = from - 1;
+    let theirs: Promise<EventFactColumns | null> = Promise.resolve(null);
+    if (reader && through - from >= (opts.parallelFrom ?? PARALLEL_FROM)) {
+      split = from + Math.floor((through - from) * WORKER_SHARE);
+      theirs = reader.read(from, split).catch((e: unknown) => {
+        console.error('[scoring-lab] parallel event read failed; reading alone', e);
+        return null;
+      });
+    }
+    dispatched();
+    // In rowid ranges, yielding between them, so a first load does not hold the server for seconds.
+    const mine: EventFactColumns[] = [];
+    for (let a = split + 1; a <= through; a += EVENT_CHUNK) {
+      const b = Math.min(through, a + EVENT_CHUNK - 1);
+      mine.push(parseEventFacts(await onConnection((s) => s.packedEventFacts(a, b))));
       await yieldToLoop();
     }
+    const older = await theirs;
+    if (split >= from && !older)
+      mine.unshift(parseEventFacts(await onConnection((s) => s.packedEventFacts(from, split))));
+    // Oldest rows first, so events at the same moment keep their stored order.
+    if (older) store.append(older, split);
+    for (const chunk of mine) store.append(chunk, through);
+    store.lastRowid = Math.max(store.lastRowid, through);
+    return store;
   }
 
   /** Loads the events before the admin asks: the lab page calls this as it opens. */
   function warmUp() {
-    if (!events) refreshEvents().catch((e: unknown) => console.error('[scoring-lab] warm-up failed', e));
+    if (!events) refreshEvents().done.catch((e: unknown) => console.error('[scoring-lab] warm-up failed', e));
   }
 
   async function scan(current: CompiledRules, draft: CompiledRules): Promise<WhatIfScan> {
     const started = performance.now();
     const now = clock.now();
+    // The events first: once the worker thread has its part, this thread reads the leads.
+    const loadingEvents = refreshEvents();
+    await loadingEvents.dispatched;
     const { leads, outcomes, rejectedKnown } = await onConnection((s) => {
       const outcomes = new Map<string, { kind: 'customer' | 'rejected'; at: number }>();
       for (const c of s.customers()) outcomes.set(c.lead_id, { kind: 'customer', at: c.at });
       // A lead that became a customer counts as a customer even if a rep once rejected it.
-      for (const r of s.rejected()) if (!outcomes.has(r.lead_id)) outcomes.set(r.lead_id, { kind: 'rejected', at: r.at });
+      for (const r of s.rejected())
+        if (!outcomes.has(r.lead_id)) outcomes.set(r.lead_id, { kind: 'rejected', at: r.at });
       return { leads: s.allLeads(), outcomes, rejectedKnown: s.hasHandoffs() };
     });
-    const store = await refreshEvents();
+    const store = await loadingEvents.done;
     const n = leads.length;
     const out = {
       fitNow: new Int32Array(n),
@@ -96,15 +171,14 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
     };
     const stages: string[] = new Array<string>(n);
     const backtest: BacktestLead[] = [];
-    const fitNow = fitScorer(current.fit);
-    const fitDraft = fitScorer(draft.fit);
+    const fitDelta = fitDeltaScorer(current.fit, draft.fit);
     const view = store.view();
     const handedOff = await onConnection((s) => s.openHandoffs('', '\uffff'));
     leads.forEach((lead, i) => {
       const events = view.of(lead.id);
       const outcome = outcomes.get(lead.id);
       const replay = replayEngagement(draft, events, now, !!outcome);
-      const fit = draftFit(lead, fitNow, fitDraft);
+      const fit = draftFit(lead, fitDelta);
       out.fitNow[i] = lead.fit_score;
       out.engagementNow[i] = lead.engagement_score;
       out.fitDraft[i] = fit;
@@ -121,19 +195,42 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
           stepsDraft: replay.steps ?? []
         });
     });
-    return { count: n, ...out, stages, backtest, rejectedKnown, scannedAt: now, scanMs: Math.round(performance.now() - started) };
+    return {
+      count: n,
+      ...out,
+      stages,
+      backtest,
+      rejectedKnown,
+      scannedAt: now,
+      scanMs: Math.round(performance.now() - started)
+    };
   }
 
   async function whatIf(raw: unknown) {
     const draft = parseDraft(raw);
     const current = await scoring.rules();
-    const key = JSON.stringify([draft.rules, draft.settings.halfLifeDays, current, await onConnection((s) => s.dataVersion())]);
-    let cached = scanCache && scanCache.key === key && performance.now() - scanCache.at < SCAN_TTL_MS ? scanCache.scan : null;
+    const key = JSON.stringify([
+      draft.rules,
+      draft.settings.halfLifeDays,
+      current,
+      await onConnection((s) => s.dataVersion())
+    ]);
+    let cached =
+      scanCache && scanCache.key === key && performance.now() - scanCache.at < SCAN_TTL_MS
+        ? scanCache.scan
+        : null;
     if (!cached) {
-      cached = await scan(compileRules(current.rules, current.settings), compileRules(draft.rules, draft.settings));
+      cached = await scan(
+        compileRules(current.rules, current.settings),
+        compileRules(draft.rules, draft.settings)
+      );
       scanCache = { key, at: performance.now(), scan: cached };
     }
-    return { ...summarize(cached, current.settings, draft.settings), current: current.settings, draft: draft.settings };
+    return {
+      ...summarize(cached, current.settings, draft.settings),
+      current: current.settings,
+      draft: draft.settings
+    };
   }
 
   /** Rescores every lead page by page; each page is one transaction that also advances the job. */
@@ -144,7 +241,8 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
     try {
       for (;;) {
         const last = await onConnection((s) => {
-          if (sqlite.inTransaction) throw new Error('rescore: a transaction is already open on the connection');
+          if (sqlite.inTransaction)
+            throw new Error('rescore: a transaction is already open on the connection');
           return sqlite.transaction(() => rescorePage(s, jobId, compiled, settings, after, pageSize))();
         });
         if (last === null) break;
@@ -154,14 +252,25 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
       await scoringLabRepo.finishJob(db, jobId, { status: 'done', finished_at: clock.now() });
     } catch (e) {
       console.error('[scoring-lab] rescore failed', e);
-      await scoringLabRepo.finishJob(db, jobId, { status: 'failed', error: e instanceof Error ? e.message : String(e), finished_at: clock.now() });
+      await scoringLabRepo.finishJob(db, jobId, {
+        status: 'failed',
+        error: e instanceof Error ? e.message : String(e),
+        finished_at: clock.now()
+      });
     } finally {
       scanCache = null;
       scoring.invalidateRules();
     }
   }
 
-  function rescorePage(s: LabStatements, jobId: string, rules: CompiledRules, settings: ScoringSettings, after: string, limit: number): string | null {
+  function rescorePage(
+    s: LabStatements,
+    jobId: string,
+    rules: CompiledRules,
+    settings: ScoringSettings,
+    after: string,
+    limit: number
+  ): string | null {
     const page = readPage(s, rules.types, after, limit);
     if (!page) return null;
     const now = clock.now();
@@ -170,15 +279,30 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
     const ledger = ledgerByLead(s.ledgerSums(first, last));
     const tally = { processed: page.leads.length, changed: 0, ledgerRows: 0, becameMql: 0, leftMql: 0 };
     for (const lead of page.leads) {
-      const r = rescoreLead(lead, page.events.get(lead.id) ?? [], ledger.get(lead.id), rules, settings, page.handedOff.has(lead.id), now, ids.newId);
+      const r = rescoreLead(
+        lead,
+        page.events.get(lead.id) ?? [],
+        ledger.get(lead.id),
+        rules,
+        settings,
+        page.handedOff.has(lead.id),
+        now,
+        ids.newId
+      );
       for (const row of r.ledger) s.insertLedger(row);
       tally.ledgerRows += r.ledger.length;
-      if (r.engagedAt !== null || r.engagement !== lead.engagement_score) s.setEngagement(lead.id, r.engagedAt, r.base);
+      if (r.engagedAt !== null || r.engagement !== lead.engagement_score)
+        s.setEngagement(lead.id, r.engagedAt, r.base);
       if (r.fit === lead.fit_score && r.engagement === lead.engagement_score && !r.stageEvent) continue;
       tally.changed++;
       s.updateLead(lead.id, r.fit, r.engagement, r.stage, now);
       if (r.stageEvent) {
-        s.insertStageEvent(ids.newId(), lead.id, JSON.stringify({ field: 'stage', ...r.stageEvent, by: 'scoring' }), now);
+        s.insertStageEvent(
+          ids.newId(),
+          lead.id,
+          JSON.stringify({ field: 'stage', ...r.stageEvent, by: 'scoring' }),
+          now
+        );
         if (r.stageEvent.to === 'mql') tally.becameMql++;
         else tally.leftMql++;
       }
@@ -200,12 +324,27 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
       let v = await scoringLabRepo.maxVersion(trx);
       if (v === 0) {
         v = 1;
-        await scoringLabRepo.insertVersion(trx, versionRow(1, previous.rules, previous.settings, 'rules before the first lab save', null, { id: null, label: 'system' }, now));
+        await scoringLabRepo.insertVersion(
+          trx,
+          versionRow(
+            1,
+            previous.rules,
+            previous.settings,
+            'rules before the first lab save',
+            null,
+            { id: null, label: 'system' },
+            now
+          )
+        );
       }
       v++;
       const row = versionRow(v, input.rules, input.settings, note, restoredFrom, actor, now);
       await scoringLabRepo.insertVersion(trx, row);
-      await scoringRepo.replaceRules(trx, input.rules.map((r) => ({ id: r.id, kind: r.kind, name: r.name, definition: JSON.stringify(r) })), now);
+      await scoringRepo.replaceRules(
+        trx,
+        input.rules.map((r) => ({ id: r.id, kind: r.kind, name: r.name, definition: JSON.stringify(r) })),
+        now
+      );
       await settingsRepo.set(trx, SETTINGS_KEY, input.settings, now);
       await auditRepo.record(trx, ids.newId(), now, {
         actorId: actor.id,
@@ -213,7 +352,14 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
         action: restoredFrom === null ? 'scoring.lab_save' : 'scoring.lab_rollback',
         entity: 'scoring',
         entityId: row.id,
-        details: { version: v, restoredFrom, note, rules: input.rules.length, settings: input.settings, previousSettings: previous.settings }
+        details: {
+          version: v,
+          restoredFrom,
+          note,
+          rules: input.rules.length,
+          settings: input.settings,
+          previousSettings: previous.settings
+        }
       });
       await scoringLabRepo.insertJob(trx, {
         id: jobId,
@@ -240,8 +386,26 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
     return { version, jobId, done };
   }
 
-  function versionRow(version: number, rules: ScoringRule[], settings: ScoringSettings, note: string, restoredFrom: number | null, actor: Actor, now: number) {
-    return { id: ids.newId(), version, rules: JSON.stringify(rules), settings: JSON.stringify(settings), note, restored_from: restoredFrom, created_by: actor.id, created_label: actor.label, created_at: now };
+  function versionRow(
+    version: number,
+    rules: ScoringRule[],
+    settings: ScoringSettings,
+    note: string,
+    restoredFrom: number | null,
+    actor: Actor,
+    now: number
+  ) {
+    return {
+      id: ids.newId(),
+      version,
+      rules: JSON.stringify(rules),
+      settings: JSON.stringify(settings),
+      note,
+      restored_from: restoredFrom,
+      created_by: actor.id,
+      created_label: actor.label,
+      created_at: now
+    };
   }
 
   const jobView = (j: Awaited<ReturnType<typeof scoringLabRepo.getJob>>) =>
@@ -262,6 +426,11 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
   return {
     whatIf,
 
+    /** Stops the parallel reader's worker thread (the app calls this on close). */
+    async close() {
+      await reader?.close();
+    },
+
     /** Saves the draft as the live rules (a new version) and starts rescoring every lead. */
     async save(actor: Actor, raw: unknown, note = '') {
       return apply(actor, parseDraft(raw), note.trim() || 'saved in the scoring lab', null);
@@ -279,7 +448,11 @@ export function createScoringLabService(deps: Deps, scoring: ScoringService, sql
     async state() {
       warmUp();
       await scoringLabRepo.failAbandoned(db, running ? [running.id] : [], clock.now());
-      const [current, versions, job] = await Promise.all([scoring.rules(), scoringLabRepo.listVersions(db), scoringLabRepo.latestJob(db)]);
+      const [current, versions, job] = await Promise.all([
+        scoring.rules(),
+        scoringLabRepo.listVersions(db),
+        scoringLabRepo.latestJob(db)
+      ]);
       const latest = versions[0]?.version ?? 0;
       return {
         ...current,
