@@ -104,7 +104,7 @@ describe('what-if', () => {
     expect(counts(same.fit, 'now')).toEqual({ '-15': 1, 0: 1, 50: 1 });
     expect(counts(same.fit, 'draft')).toEqual(counts(same.fit, 'now'));
     expect(counts(same.engagement, 'draft')).toEqual({ 0: 1, 15: 1, 20: 1 });
-    expect(same.mql).toEqual({ now: 0, become: 0, dropOut: 0, keptByRep: 0, qualifyNow: 0, qualifyDraft: 0 });
+    expect(same.mql).toEqual({ now: 0, become: 0, dropOut: 0, kept: 0, qualifyNow: 0, qualifyDraft: 0 });
 
     // Only the engagement threshold moves to 20: the CEO (fit 50, engagement 20) would become MQL.
     const lower = await app.services.lab.whatIf({
@@ -438,11 +438,47 @@ describe('rollback', () => {
         .state()
         .then((s) => ({ rules: s.rules, settings: { ...s.settings, engagementThreshold: 90 } }))
     );
-    expect(preview.mql).toMatchObject({ now: 1, dropOut: 0, keptByRep: 1 });
+    expect(preview.mql).toMatchObject({ now: 1, dropOut: 0, kept: 1 });
     await (
       await app.services.lab.rollback(actor, 1)
     ).done;
     expect((await leadRow(ceo)).stage).toBe('mql');
+  });
+});
+
+describe('leaving MQL', () => {
+  it('demotes only MQLs the change itself moves below the thresholds, never ones a person marked', async () => {
+    const { ceo, mgr, rival } = await smallBase();
+    const { actor } = await app.makeUser('admin');
+    await (
+      await app.services.lab.save(actor, await draftB())
+    ).done; // engagement threshold 20: the CEO qualifies
+    expect((await leadRow(ceo)).stage).toBe('mql');
+    // Marked MQL by hand below the thresholds (a user), or set directly (as an import or the demo seed does).
+    await app.services.leads.update(actor, mgr, { stage: 'mql' });
+    await app.deps.db.updateTable('leads').set({ stage: 'mql' }).where('id', '=', rival).execute();
+    // Marked by hand first, then engaged enough to meet the live thresholds.
+    const olga = await lead({ email: 'olga@bank.ru', job_title: 'CEO', company_size: '120' });
+    await app.services.leads.update(actor, olga, { stage: 'mql' });
+    await event(olga, 'email_clicked', { machine: false });
+    await event(olga, 'email_clicked', { machine: false });
+    await app.services.engine.runUntilIdle();
+    expect(await leadRow(olga)).toMatchObject({ fit_score: 65, engagement_score: 20, stage: 'mql' });
+
+    const live = await app.services.scoring.rules();
+    const same = await app.services.lab.whatIf(live);
+    expect(same.mql).toMatchObject({ now: 4, become: 0, dropOut: 0, kept: 0 }); // nothing edited, nothing moves
+    const strict = { ...live, settings: { ...live.settings, engagementThreshold: 90 } };
+    expect((await app.services.lab.whatIf(strict)).mql).toMatchObject({ now: 4, dropOut: 1, kept: 1 });
+    await (
+      await app.services.lab.save(actor, strict)
+    ).done;
+    expect(await Promise.all([ceo, mgr, rival, olga].map(async (id) => (await leadRow(id)).stage))).toEqual([
+      'lead',
+      'mql',
+      'mql',
+      'mql'
+    ]);
   });
 });
 

@@ -22,7 +22,17 @@ const lead = (fields: Record<string, unknown>) => app.captureLead(fields);
 /** What tracking appends for a pixel or redirect hit. */
 async function hit(leadId: string, type: 'email_opened' | 'email_clicked', machine = false) {
   const now = app.clock.now();
-  await eventsRepo.append(app.deps.db, { id: app.deps.ids.newId(), lead_id: leadId, type, properties: JSON.stringify({ messageId: 'm1', machine }), source: 'email', actor_id: null, occurred_at: now, received_at: now, dedupe_key: null });
+  await eventsRepo.append(app.deps.db, {
+    id: app.deps.ids.newId(),
+    lead_id: leadId,
+    type,
+    properties: JSON.stringify({ messageId: 'm1', machine }),
+    source: 'email',
+    actor_id: null,
+    occurred_at: now,
+    received_at: now,
+    dedupe_key: null
+  });
 }
 
 const scores = (leadId: string) => app.services.scoring.leadScores(leadId);
@@ -41,11 +51,23 @@ async function callerFor(role: 'admin' | 'marketer' | 'sales') {
 
 describe('fit score', () => {
   it('sums the matching attribute rules, grades the lead and explains it rule by rule', async () => {
-    const id = await lead({ email: 'ivan@acme.ru', job_title: 'Коммерческий директор', company_size: '200-500', industry: 'IT', region: 'Москва' });
+    const id = await lead({
+      email: 'ivan@acme.ru',
+      job_title: 'Коммерческий директор',
+      company_size: '200-500',
+      industry: 'IT',
+      region: 'Москва'
+    });
     const s = await scores(id);
     // title 20 + size 50–999 15 + industry 10 + region 5 + work email 15
     expect(s).toMatchObject({ fit: 65, grade: 'A', engagement: 0 });
-    expect(s.why.map((w) => w.name).sort()).toEqual(['Company 50–999 people', 'Executive title', 'Served region', 'Target industry', 'Work email (not a free mailbox)']);
+    expect(s.why.map((w) => w.name).sort()).toEqual([
+      'Company 50–999 people',
+      'Executive title',
+      'Served region',
+      'Target industry',
+      'Work email (not a free mailbox)'
+    ]);
     await ledgerExplains(id);
   });
 
@@ -67,7 +89,13 @@ describe('fit score', () => {
     await app.services.engine.runUntilIdle();
     const s = await scores(id);
     expect(s.fit).toBe(15);
-    expect(s.recent[0]).toMatchObject({ score: 'fit', rule: 'Executive title', points: -20, total: 15, reason: 'no longer matches' });
+    expect(s.recent[0]).toMatchObject({
+      score: 'fit',
+      rule: 'Executive title',
+      points: -20,
+      total: 15,
+      reason: 'no longer matches'
+    });
     await ledgerExplains(id);
   });
 });
@@ -121,10 +149,20 @@ describe('engagement score', () => {
   it('scores a negative rule and a page visit by URL, never below zero', async () => {
     const id = await lead({ email: 'ivan@gmail.com' });
     const actor = { id: null, label: 'api-key:site' };
-    await app.services.events.ingest(actor, apiEventSchema.parse({ leadId: id, type: 'page_viewed', properties: { url: 'https://x.ru/pricing?plan=pro' } }));
+    await app.services.events.ingest(
+      actor,
+      apiEventSchema.parse({
+        leadId: id,
+        type: 'page_viewed',
+        properties: { url: 'https://x.ru/pricing?plan=pro' }
+      })
+    );
     await app.services.engine.runUntilIdle();
     expect((await scores(id)).engagement).toBe(16); // pricing 15 + any page 1
-    await app.services.events.ingest(actor, apiEventSchema.parse({ leadId: id, type: 'page_viewed', properties: { url: 'https://x.ru/careers' } }));
+    await app.services.events.ingest(
+      actor,
+      apiEventSchema.parse({ leadId: id, type: 'page_viewed', properties: { url: 'https://x.ru/careers' } })
+    );
     await app.services.engine.runUntilIdle();
     expect((await scores(id)).engagement).toBe(0); // 16 + 1 − 25, floored at zero
     await ledgerExplains(id);
@@ -133,27 +171,98 @@ describe('engagement score', () => {
 
 describe('automatic MQL', () => {
   it('moves a lead over both thresholds to MQL with a stage_changed event that starts a lifecycle flow', async () => {
-    await app.services.engine.publish(system, { slug: 'on-mql', name: 'On MQL', trigger: { type: 'lifecycle_changed', stage: 'mql' }, start: 'done', nodes: { done: { kind: 'exit' } } });
+    await app.services.engine.publish(system, {
+      slug: 'on-mql',
+      name: 'On MQL',
+      trigger: { type: 'lifecycle_changed', stage: 'mql' },
+      start: 'done',
+      nodes: { done: { kind: 'exit' } }
+    });
     const id = await lead({ email: 'ivan@acme.ru', job_title: 'CEO', company_size: '120' }); // fit 50
     await hit(id, 'email_clicked');
     await hit(id, 'email_clicked');
     await app.services.engine.runUntilIdle();
-    expect((await app.services.leads.get(id)) as { lead: { stage: string } }).toMatchObject({ lead: { stage: 'subscriber' } }); // engagement 20 < 30
-    await app.services.events.ingest({ id: null, label: 'api-key:CRM' }, apiEventSchema.parse({ leadId: id, type: 'demo_requested' }));
+    expect((await app.services.leads.get(id)) as { lead: { stage: string } }).toMatchObject({
+      lead: { stage: 'subscriber' }
+    }); // engagement 20 < 30
+    await app.services.events.ingest(
+      { id: null, label: 'api-key:CRM' },
+      apiEventSchema.parse({ leadId: id, type: 'demo_requested' })
+    );
     await app.services.engine.runUntilIdle();
 
     const s = await scores(id);
     expect(s).toMatchObject({ fit: 50, engagement: 50, stage: 'mql' });
-    const changed = await app.deps.db.selectFrom('events').selectAll().where('lead_id', '=', id).where('type', '=', 'stage_changed').execute();
+    const changed = await app.deps.db
+      .selectFrom('events')
+      .selectAll()
+      .where('lead_id', '=', id)
+      .where('type', '=', 'stage_changed')
+      .execute();
     expect(changed).toHaveLength(1);
-    expect(JSON.parse(changed[0].properties)).toMatchObject({ field: 'stage', from: 'subscriber', to: 'mql', by: 'scoring' });
-    const instances = await app.deps.db.selectFrom('workflow_instances').selectAll().where('lead_id', '=', id).execute();
+    expect(JSON.parse(changed[0].properties)).toMatchObject({
+      field: 'stage',
+      from: 'subscriber',
+      to: 'mql',
+      by: 'scoring'
+    });
+    const instances = await app.deps.db
+      .selectFrom('workflow_instances')
+      .selectAll()
+      .where('lead_id', '=', id)
+      .execute();
     expect(instances).toHaveLength(1);
 
     // Already MQL: more engagement does not move it again.
     await hit(id, 'email_clicked');
     await app.services.engine.runUntilIdle();
-    expect(await app.deps.db.selectFrom('events').select('id').where('lead_id', '=', id).where('type', '=', 'stage_changed').execute()).toHaveLength(1);
+    expect(
+      await app.deps.db
+        .selectFrom('events')
+        .select('id')
+        .where('lead_id', '=', id)
+        .where('type', '=', 'stage_changed')
+        .execute()
+    ).toHaveLength(1);
+    await ledgerExplains(id);
+  });
+});
+
+describe('recycled leads', () => {
+  it('become MQL again only when they fall below the thresholds and re-earn them', async () => {
+    const id = await lead({ email: 'ivan@acme.ru', job_title: 'CEO', company_size: '120' }); // fit 50
+    await app.services.events.ingest(
+      { id: null, label: 'api-key:CRM' },
+      apiEventSchema.parse({ leadId: id, type: 'demo_requested' })
+    );
+    await hit(id, 'email_clicked');
+    await app.services.engine.runUntilIdle();
+    expect(await scores(id)).toMatchObject({ engagement: 40, stage: 'mql' });
+    // Sales sent it back to nurture (the hand-off suite covers how); it still meets the thresholds.
+    await app.deps.db.updateTable('leads').set({ stage: 'recycled' }).where('id', '=', id).execute();
+    await hit(id, 'email_clicked');
+    await app.services.engine.runUntilIdle();
+    expect(await scores(id)).toMatchObject({ engagement: 50, stage: 'recycled' }); // the old interest does not hand it back
+
+    app.clock.advance(61 * DAY); // a little over two half-lives: 50 → 12, below the threshold of 30
+    await app.services.scoring.applyDecay();
+    expect(await scores(id)).toMatchObject({ engagement: 12, stage: 'recycled' });
+    await app.services.events.ingest(
+      { id: null, label: 'api-key:CRM' },
+      apiEventSchema.parse({ leadId: id, type: 'webinar_attended' })
+    );
+    await app.services.engine.runUntilIdle();
+    expect(await scores(id)).toMatchObject({ engagement: 37, stage: 'mql' }); // re-earned: 12 + 25
+    const moves = await app.deps.db
+      .selectFrom('events')
+      .select('properties')
+      .where('lead_id', '=', id)
+      .where('type', '=', 'stage_changed')
+      .execute();
+    expect(moves.map((m) => JSON.parse(m.properties) as { from: string; to: string; by: string })).toEqual([
+      expect.objectContaining({ from: 'subscriber', to: 'mql', by: 'scoring' }),
+      expect.objectContaining({ from: 'recycled', to: 'mql', by: 'scoring' })
+    ]);
     await ledgerExplains(id);
   });
 });
@@ -173,7 +282,11 @@ describe('rules', () => {
     // Opens worth 40 with engagement threshold 10: one open makes a fitting lead MQL.
     const rules = current.rules.map((r) => (r.id === 'eng-open' ? { ...r, points: 40, cap: undefined } : r));
     await admin.updateRules({ rules, settings: { ...current.settings, engagementThreshold: 10 } });
-    const audit = await app.deps.db.selectFrom('audit_log').select('action').where('action', '=', 'scoring.update_rules').execute();
+    const audit = await app.deps.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', '=', 'scoring.update_rules')
+      .execute();
     expect(audit).toHaveLength(1);
     const id = await lead({ email: 'ivan@acme.ru', job_title: 'CEO', company_size: '120' });
     await hit(id, 'email_opened');
@@ -187,10 +300,15 @@ describe('rule validation', () => {
     const { actor } = await app.makeUser('admin');
     const current = await app.services.scoring.rules();
     const rules = current.rules.map((r) => (r.id === 'fit-industry' ? { ...r, values: [] } : r));
-    const err = await app.services.scoring.updateRules(actor, { rules, settings: current.settings }).catch((e: InputError) => e);
+    const err = await app.services.scoring
+      .updateRules(actor, { rules, settings: current.settings })
+      .catch((e: InputError) => e);
     expect(err).toBeInstanceOf(InputError);
     const idx = current.rules.findIndex((r) => r.id === 'fit-industry');
-    expect((err as InputError).issues).toContainEqual({ field: `rules.${idx}.values`, message: 'needs at least one value' });
+    expect((err as InputError).issues).toContainEqual({
+      field: `rules.${idx}.values`,
+      message: 'needs at least one value'
+    });
     expect((await app.services.scoring.rules()).rules).toEqual(current.rules); // nothing stored
   });
 });

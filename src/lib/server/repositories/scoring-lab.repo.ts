@@ -167,6 +167,10 @@ export function labStatements(sqlite: SQLite.Database) {
       )
     : null;
   // From the stage-change summary the analytics keep by trigger (indexed by stage), not the events' JSON.
+  // The latest move into MQL per lead (SQLite takes by_whom from the row holding max(at)).
+  const mqlMoves = sqlite.prepare(
+    `SELECT lead_id, by_whom, max(at) AS at FROM analytics_stage_changes WHERE to_stage = 'mql' AND lead_id BETWEEN ? AND ? GROUP BY lead_id`
+  );
   const customers = sqlite.prepare(
     `SELECT lead_id, min(at) AS at FROM analytics_stage_changes WHERE to_stage = 'customer' AND lead_id IS NOT NULL GROUP BY lead_id`
   );
@@ -208,8 +212,18 @@ export function labStatements(sqlite: SQLite.Database) {
     eventsFor: (types: string[], firstId: string, lastId: string) =>
       eventsFor(types).iterate(firstId, lastId, ...types) as IterableIterator<LabEventRow>,
     ledgerSums: (firstId: string, lastId: string) => ledgerSums.all(firstId, lastId) as LedgerSumRow[],
-    openHandoffs: (firstId: string, lastId: string) =>
-      new Set(((openHandoffs?.all(firstId, lastId) ?? []) as { lead_id: string }[]).map((r) => r.lead_id)),
+    /**
+     * Leads in an id range a person holds at MQL: a rep works an open hand-off, or the latest move
+     * into MQL was not made by scoring (a user, the API, an import). The lab never demotes these.
+     */
+    heldAtMql: (firstId: string, lastId: string) => {
+      const held = new Set(
+        ((openHandoffs?.all(firstId, lastId) ?? []) as { lead_id: string }[]).map((r) => r.lead_id)
+      );
+      for (const r of mqlMoves.all(firstId, lastId) as { lead_id: string; by_whom: string | null }[])
+        if (r.by_whom !== 'scoring') held.add(r.lead_id);
+      return held;
+    },
     /** Leads that became customers, with when (the first time). */
     customers: () => customers.all() as { lead_id: string; at: number }[],
     /** Leads sales rejected, with when; none until the hand-off table exists. */

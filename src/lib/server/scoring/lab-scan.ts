@@ -6,6 +6,7 @@ import {
   BELOW_MQL_STAGE,
   arraySource,
   replayEngagement,
+  meetsThresholds,
   stageMove,
   type CompiledRules,
   type ReplayEvent
@@ -18,7 +19,8 @@ import {
 export interface LeadPage {
   leads: LabLead[];
   events: Map<string, ReplayEvent[]>;
-  handedOff: Set<string>;
+  /** Leads a person holds at MQL: an open hand-off, or marked MQL by hand. */
+  held: Set<string>;
 }
 
 export function readPage(
@@ -43,7 +45,7 @@ export function readPage(
       adjust: r.adjust === null ? null : Number(r.adjust)
     });
   }
-  return { leads, events, handedOff: stmts.openHandoffs(first, last) };
+  return { leads, events, held: stmts.heldAtMql(first, last) };
 }
 
 /** What the draft makes of one lead: the what-if's row. */
@@ -105,7 +107,8 @@ export function rescoreLead(
   have: LeadLedger | undefined,
   rules: CompiledRules,
   settings: ScoringSettings,
-  handedOff: boolean,
+  /** The live thresholds the lead is measured against before the change, and whether a person holds it at MQL. */
+  before: { thresholds: Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>; held: boolean },
   now: number,
   newId: () => string
 ): RescoreOutcome {
@@ -151,7 +154,12 @@ export function rescoreLead(
   const rest = replay.engagement - engagement;
   if (rest !== 0) ledger.push(row('engagement', null, 'decay', rest, replay.engagement));
 
-  const move = stageMove(lead.stage, fit, replay.engagement, settings, handedOff);
+  const move = stageMove({
+    stage: lead.stage,
+    metBefore: meetsThresholds(lead.fit_score, lead.engagement_score, before.thresholds),
+    meetsDraft: meetsThresholds(fit, replay.engagement, settings),
+    held: before.held
+  });
   const to = move === 'promote' ? 'mql' : move === 'demote' ? BELOW_MQL_STAGE : lead.stage;
   const why = `fit ${fit} / ${settings.fitThreshold}, engagement ${replay.engagement} / ${settings.engagementThreshold}`;
   return {

@@ -216,27 +216,46 @@ export function replayEngagement(
   return { engagement, perRule, engagedAt, base, steps };
 }
 
-/** Stages scoring may promote to MQL from; later stages belong to sales (as in scoring.service). */
+/** Stages scoring may promote to MQL from; later stages belong to sales. */
 export const MQL_FROM = new Set(['subscriber', 'lead']);
 /** Where a lead that no longer meets the thresholds goes back to. */
 export const BELOW_MQL_STAGE = 'lead';
 
-export type StageMove = 'promote' | 'demote' | null;
+type Thresholds = Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>;
+export const meetsThresholds = (fit: number, engagement: number, t: Thresholds) =>
+  fit >= t.fitThreshold && engagement >= t.engagementThreshold;
 
 /**
- * What a rule change does to a lead's stage: over both thresholds from an early stage it becomes
- * MQL; an MQL below them goes back to `lead`, unless a rep is working its open hand-off.
+ * Whether scoring makes a lead MQL, live and in the lab alike: over both thresholds from an early
+ * stage; and a lead sales sent back (recycled, or rejected) when it crosses them again. It still
+ * met them when sales sent it back, so it must fall below (decay, a negative rule) and re-earn
+ * them: a new sign of interest, not the old one handing it straight back to the rep.
  */
-export function stageMove(
-  stage: string,
-  fit: number,
-  engagement: number,
-  s: Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>,
-  handedOff: boolean
-): StageMove {
-  const meets = fit >= s.fitThreshold && engagement >= s.engagementThreshold;
-  if (meets && MQL_FROM.has(stage)) return 'promote';
-  if (!meets && stage === 'mql' && !handedOff) return 'demote';
+export function promotesToMql(stage: string, metBefore: boolean, meetsNow: boolean): boolean {
+  return meetsNow && (MQL_FROM.has(stage) || (stage === 'recycled' && !metBefore));
+}
+
+export type StageMove = 'promote' | 'demote' | null;
+
+export interface StageFacts {
+  stage: string;
+  /** Meets the live thresholds with the live scores (before the change). */
+  metBefore: boolean;
+  /** Meets the draft's thresholds with the draft's scores. */
+  meetsDraft: boolean;
+  /** A person holds it at MQL: a rep works its open hand-off, or it was marked MQL by hand. */
+  held: boolean;
+}
+
+/**
+ * What a rule change does to a lead's stage. Promotion as promotesToMql. Demotion only where the
+ * change is the cause: an MQL that met the live thresholds and misses the draft's goes back to
+ * `lead`, unless a person holds it. An MQL that already missed the live thresholds (set by hand,
+ * imported, or qualified under older rules) is left alone: the admin's edit did not move it.
+ */
+export function stageMove(f: StageFacts): StageMove {
+  if (promotesToMql(f.stage, f.metBefore, f.meetsDraft)) return 'promote';
+  if (f.stage === 'mql' && f.metBefore && !f.meetsDraft && !f.held) return 'demote';
   return null;
 }
 

@@ -1,5 +1,5 @@
 import type { ScoringSettings } from '../../shared/scoring';
-import { firstMqlAt, stageMove } from './replay';
+import { firstMqlAt, meetsThresholds, stageMove } from './replay';
 
 /**
  * Scores of every lead under the current and the draft rules, gathered by one scan. Thresholds do
@@ -12,8 +12,8 @@ export interface WhatIfScan {
   fitDraft: Int32Array;
   engagementDraft: Int32Array;
   stages: string[];
-  /** 1 where a rep holds an open hand-off for the lead. */
-  handedOff: Uint8Array;
+  /** 1 where a person holds the lead at MQL: an open hand-off, or marked MQL by hand. */
+  held: Uint8Array;
   backtest: BacktestLead[];
   /** False until the hand-off table exists: rejected leads cannot be counted yet. */
   rejectedKnown: boolean;
@@ -71,7 +71,10 @@ export interface BacktestSide {
 function backtestSide(leads: BacktestLead[], side: 'now' | 'draft', t: Thresholds): BacktestSide {
   const early: number[] = [];
   for (const l of leads) {
-    const at = side === 'now' ? firstMqlAt(l.stepsNow, l.fitNow, l.createdAt, l.at, t) : firstMqlAt(l.stepsDraft, l.fitDraft, l.createdAt, l.at, t);
+    const at =
+      side === 'now'
+        ? firstMqlAt(l.stepsNow, l.fitNow, l.createdAt, l.at, t)
+        : firstMqlAt(l.stepsDraft, l.fitDraft, l.createdAt, l.at, t);
     if (at !== null) early.push((l.at - at) / DAY_MS);
   }
   early.sort((a, b) => a - b);
@@ -89,10 +92,10 @@ export interface WhatIfSummary {
     now: number;
     /** Would move to MQL on save. */
     become: number;
-    /** MQL now, below the draft's thresholds: back to `lead` on save. */
+    /** MQL now, meeting the live thresholds and missing the draft's: back to `lead` on save. */
     dropOut: number;
-    /** Below the thresholds too, but kept at MQL while a rep works the hand-off. */
-    keptByRep: number;
+    /** Would drop out as well, but a person holds them: a rep works the hand-off, or marked by hand. */
+    kept: number;
     /** Meeting both thresholds: now (current rules and thresholds) and with the draft. */
     qualifyNow: number;
     qualifyDraft: number;
@@ -110,19 +113,20 @@ export function summarize(scan: WhatIfScan, current: Thresholds, draft: Threshol
   let now = 0;
   let become = 0;
   let dropOut = 0;
-  let keptByRep = 0;
+  let kept = 0;
   let qualifyNow = 0;
   let qualifyDraft = 0;
   for (let i = 0; i < scan.count; i++) {
     const stage = scan.stages[i];
     if (stage === 'mql') now++;
-    if (scan.fitNow[i] >= current.fitThreshold && scan.engagementNow[i] >= current.engagementThreshold) qualifyNow++;
-    const meets = scan.fitDraft[i] >= draft.fitThreshold && scan.engagementDraft[i] >= draft.engagementThreshold;
-    if (meets) qualifyDraft++;
-    const move = stageMove(stage, scan.fitDraft[i], scan.engagementDraft[i], draft, scan.handedOff[i] === 1);
+    const metBefore = meetsThresholds(scan.fitNow[i], scan.engagementNow[i], current);
+    const meetsDraft = meetsThresholds(scan.fitDraft[i], scan.engagementDraft[i], draft);
+    if (metBefore) qualifyNow++;
+    if (meetsDraft) qualifyDraft++;
+    const move = stageMove({ stage, metBefore, meetsDraft, held: scan.held[i] === 1 });
     if (move === 'promote') become++;
     else if (move === 'demote') dropOut++;
-    else if (stage === 'mql' && !meets) keptByRep++;
+    else if (stage === 'mql' && metBefore && !meetsDraft) kept++;
   }
   const customers = scan.backtest.filter((b) => b.kind === 'customer');
   const rejected = scan.backtest.filter((b) => b.kind === 'rejected');
@@ -130,10 +134,19 @@ export function summarize(scan: WhatIfScan, current: Thresholds, draft: Threshol
     leads: scan.count,
     fit: histogram(scan.fitNow, scan.fitDraft, scan.count),
     engagement: histogram(scan.engagementNow, scan.engagementDraft, scan.count),
-    mql: { now, become, dropOut, keptByRep, qualifyNow, qualifyDraft },
+    mql: { now, become, dropOut, kept, qualifyNow, qualifyDraft },
     backtest: {
-      customers: { total: customers.length, now: backtestSide(customers, 'now', current), draft: backtestSide(customers, 'draft', draft) },
-      rejected: { known: scan.rejectedKnown, total: rejected.length, now: backtestSide(rejected, 'now', current), draft: backtestSide(rejected, 'draft', draft) }
+      customers: {
+        total: customers.length,
+        now: backtestSide(customers, 'now', current),
+        draft: backtestSide(customers, 'draft', draft)
+      },
+      rejected: {
+        known: scan.rejectedKnown,
+        total: rejected.length,
+        now: backtestSide(rejected, 'now', current),
+        draft: backtestSide(rejected, 'draft', draft)
+      }
     },
     scannedAt: scan.scannedAt,
     scanMs: scan.scanMs

@@ -167,13 +167,13 @@ export function createScoringLabService(
       engagementNow: new Int32Array(n),
       fitDraft: new Int32Array(n),
       engagementDraft: new Int32Array(n),
-      handedOff: new Uint8Array(n)
+      held: new Uint8Array(n)
     };
     const stages: string[] = new Array<string>(n);
     const backtest: BacktestLead[] = [];
     const fitDelta = fitDeltaScorer(current.fit, draft.fit);
     const view = store.view();
-    const handedOff = await onConnection((s) => s.openHandoffs('', '\uffff'));
+    const held = await onConnection((s) => s.heldAtMql('', '\uffff'));
     leads.forEach((lead, i) => {
       const events = view.of(lead.id);
       const outcome = outcomes.get(lead.id);
@@ -183,7 +183,7 @@ export function createScoringLabService(
       out.engagementNow[i] = lead.engagement_score;
       out.fitDraft[i] = fit;
       out.engagementDraft[i] = replay.engagement;
-      out.handedOff[i] = handedOff.has(lead.id) ? 1 : 0;
+      out.held[i] = held.has(lead.id) ? 1 : 0;
       stages[i] = lead.stage;
       if (outcome)
         backtest.push({
@@ -234,7 +234,12 @@ export function createScoringLabService(
   }
 
   /** Rescores every lead page by page; each page is one transaction that also advances the job. */
-  async function rescoreAll(jobId: string, rules: ScoringRule[], settings: ScoringSettings) {
+  async function rescoreAll(
+    jobId: string,
+    rules: ScoringRule[],
+    settings: ScoringSettings,
+    before: ScoringSettings
+  ) {
     const compiled = compileRules(rules, settings);
     const pageSize = opts.rescorePage ?? RESCORE_PAGE;
     let after = '';
@@ -243,7 +248,9 @@ export function createScoringLabService(
         const last = await onConnection((s) => {
           if (sqlite.inTransaction)
             throw new Error('rescore: a transaction is already open on the connection');
-          return sqlite.transaction(() => rescorePage(s, jobId, compiled, settings, after, pageSize))();
+          return sqlite.transaction(() =>
+            rescorePage(s, jobId, compiled, settings, before, after, pageSize)
+          )();
         });
         if (last === null) break;
         after = last;
@@ -268,6 +275,7 @@ export function createScoringLabService(
     jobId: string,
     rules: CompiledRules,
     settings: ScoringSettings,
+    before: ScoringSettings,
     after: string,
     limit: number
   ): string | null {
@@ -285,7 +293,7 @@ export function createScoringLabService(
         ledger.get(lead.id),
         rules,
         settings,
-        page.handedOff.has(lead.id),
+        { thresholds: before, held: page.held.has(lead.id) },
         now,
         ids.newId
       );
@@ -379,7 +387,7 @@ export function createScoringLabService(
       return v;
     });
     scoring.invalidateRules();
-    const done = rescoreAll(jobId, input.rules, input.settings).finally(() => {
+    const done = rescoreAll(jobId, input.rules, input.settings, previous.settings).finally(() => {
       running = null;
     });
     running = { id: jobId, done };

@@ -18,13 +18,20 @@ import {
   type ScoringRule,
   type ScoringSettings
 } from '../../shared/scoring';
-import { cappedPoints, capWindowStart, clampEngagement, decayedEngagement, engagementRuleMatches, fitContributions } from '../scoring/rules';
+import {
+  cappedPoints,
+  capWindowStart,
+  clampEngagement,
+  decayedEngagement,
+  engagementRuleMatches,
+  fitContributions
+} from '../scoring/rules';
+import { meetsThresholds, promotesToMql } from '../scoring/replay';
 
 export const SETTINGS_KEY = 'scoring.settings';
 /** Lead events after which the lead's attributes may differ: fit is recomputed. */
 const FIT_EVENTS = new Set(['lead_created', 'lead_captured', 'field_changed', 'lead_merged']);
 /** Stages from which scoring may promote a lead to MQL; later stages belong to sales. */
-const MQL_FROM = new Set(['subscriber', 'lead']);
 /** Another process (a separate worker) may have saved new rules: re-read them this often. */
 const RULES_TTL_MS = 30_000;
 const DECAY_EVERY_MS = 3_600_000;
@@ -67,8 +74,12 @@ export function createScoringService(deps: Deps) {
       else console.error(`[scoring] rule ${r.id} skipped: ${parsed.error.message}`);
     }
     const byEvent = new Map<string, EngagementRule[]>();
-    for (const r of all) if (r.kind === 'engagement' && r.active) byEvent.set(r.eventType, [...(byEvent.get(r.eventType) ?? []), r]);
-    const stored = scoringSettingsSchema.safeParse(await settingsRepo.get(on, SETTINGS_KEY, DEFAULT_SCORING_SETTINGS));
+    for (const r of all)
+      if (r.kind === 'engagement' && r.active)
+        byEvent.set(r.eventType, [...(byEvent.get(r.eventType) ?? []), r]);
+    const stored = scoringSettingsSchema.safeParse(
+      await settingsRepo.get(on, SETTINGS_KEY, DEFAULT_SCORING_SETTINGS)
+    );
     cache = {
       all,
       fit: all.filter((r): r is FitRule => r.kind === 'fit'),
@@ -80,7 +91,16 @@ export function createScoringService(deps: Deps) {
     return cache;
   }
 
-  const ledgerRow = (leadId: string, score: 'fit' | 'engagement', rule: { id: string | null; name: string }, points: number, total: number, reason: string, eventId: string | null, at: number): ScoreLedgerTable => ({
+  const ledgerRow = (
+    leadId: string,
+    score: 'fit' | 'engagement',
+    rule: { id: string | null; name: string },
+    points: number,
+    total: number,
+    reason: string,
+    eventId: string | null,
+    at: number
+  ): ScoreLedgerTable => ({
     id: ids.newId(),
     lead_id: leadId,
     score,
@@ -96,20 +116,43 @@ export function createScoringService(deps: Deps) {
   type ScoredLead = NonNullable<Awaited<ReturnType<typeof scoringRepo.leadForScoring>>>;
 
   /**
-   * Writes the new scores (one lead update) and, when both reach the thresholds from a stage
-   * scoring may move, promotes the lead to MQL with a `stage_changed` event lifecycle flows see.
+   * Writes the new scores (one lead update) and, when promotesToMql says so (over both thresholds
+   * from an early stage, or crossing them again after sales recycled the lead), promotes the lead
+   * to MQL with a `stage_changed` event lifecycle flows (and the hand-off) see.
    */
-  async function commitScores(trx: Db, lead: ScoredLead, fit: number, engagement: number, rules: RuleSet, now: number) {
-    const { fitThreshold, engagementThreshold } = rules.settings;
-    const promote = MQL_FROM.has(lead.stage) && fit >= fitThreshold && engagement >= engagementThreshold;
+  async function commitScores(
+    trx: Db,
+    lead: ScoredLead,
+    fit: number,
+    engagement: number,
+    rules: RuleSet,
+    now: number
+  ) {
+    const t = rules.settings;
+    const promote = promotesToMql(
+      lead.stage,
+      meetsThresholds(lead.fit_score, lead.engagement_score, t),
+      meetsThresholds(fit, engagement, t)
+    );
     if (!promote && fit === lead.fit_score && engagement === lead.engagement_score) return;
-    await scoringRepo.updateLeadScores(trx, lead.id, { fit_score: fit, engagement_score: engagement, ...(promote ? { stage: 'mql' } : {}) }, now);
+    await scoringRepo.updateLeadScores(
+      trx,
+      lead.id,
+      { fit_score: fit, engagement_score: engagement, ...(promote ? { stage: 'mql' } : {}) },
+      now
+    );
     if (!promote) return;
     await eventsRepo.append(trx, {
       id: ids.newId(),
       lead_id: lead.id,
       type: 'stage_changed',
-      properties: JSON.stringify({ field: 'stage', from: lead.stage, to: 'mql', by: 'scoring', reason: `fit ${fit} ≥ ${fitThreshold}, engagement ${engagement} ≥ ${engagementThreshold}` }),
+      properties: JSON.stringify({
+        field: 'stage',
+        from: lead.stage,
+        to: 'mql',
+        by: 'scoring',
+        reason: `fit ${fit} ≥ ${t.fitThreshold}, engagement ${engagement} ≥ ${t.engagementThreshold}`
+      }),
       source: 'scoring',
       actor_id: null,
       occurred_at: now,
@@ -129,21 +172,51 @@ export function createScoringService(deps: Deps) {
       if (diff === 0) continue;
       fit += diff;
       const name = rules.names.get(ruleId) ?? have.get(ruleId)?.name ?? ruleId;
-      rows.push(ledgerRow(lead.id, 'fit', { id: ruleId, name }, diff, fit, want.has(ruleId) ? 'matches' : 'no longer matches', eventId, now));
+      rows.push(
+        ledgerRow(
+          lead.id,
+          'fit',
+          { id: ruleId, name },
+          diff,
+          fit,
+          want.has(ruleId) ? 'matches' : 'no longer matches',
+          eventId,
+          now
+        )
+      );
     }
     await scoringRepo.appendLedger(trx, rows);
     return { fit, changed: rows.length > 0 };
   }
 
   /** Points from the engagement rules an event matches, each cut to what its cap has left. */
-  async function engagementRows(trx: Db, lead: ScoredLead, matching: EngagementRule[], eventId: string, now: number) {
+  async function engagementRows(
+    trx: Db,
+    lead: ScoredLead,
+    matching: EngagementRule[],
+    eventId: string,
+    now: number
+  ) {
     const rows: ScoreLedgerTable[] = [];
     let engagement = lead.engagement_score;
     for (const rule of matching) {
-      const used = rule.cap ? await scoringRepo.rulePointsSince(trx, lead.id, rule.id, capWindowStart(rule.cap.period, now)) : 0;
+      const used = rule.cap
+        ? await scoringRepo.rulePointsSince(trx, lead.id, rule.id, capWindowStart(rule.cap.period, now))
+        : 0;
       const next = clampEngagement(engagement + cappedPoints(rule.points, rule.cap, used), SCORE_MAX);
       if (next === engagement) continue;
-      rows.push(ledgerRow(lead.id, 'engagement', rule, next - engagement, next, rule.cap ? `${rule.eventType} (cap ${rule.cap.points}/${rule.cap.period})` : rule.eventType, eventId, now));
+      rows.push(
+        ledgerRow(
+          lead.id,
+          'engagement',
+          rule,
+          next - engagement,
+          next,
+          rule.cap ? `${rule.eventType} (cap ${rule.cap.points}/${rule.cap.period})` : rule.eventType,
+          eventId,
+          now
+        )
+      );
       engagement = next;
     }
     return { rows, engagement };
@@ -164,7 +237,18 @@ export function createScoringService(deps: Deps) {
       const score = props.score === 'fit' ? 'fit' : 'engagement';
       const points = Number(props.to) - Number(props.from);
       if (Number.isFinite(points) && points !== 0)
-        await scoringRepo.appendLedger(trx, [ledgerRow(lead.id, score, { id: null, name: 'workflow' }, points, Number(props.to), String(props.reason ?? 'workflow step'), e.id, now)]);
+        await scoringRepo.appendLedger(trx, [
+          ledgerRow(
+            lead.id,
+            score,
+            { id: null, name: 'workflow' },
+            points,
+            Number(props.to),
+            String(props.reason ?? 'workflow step'),
+            e.id,
+            now
+          )
+        ]);
       await commitScores(trx, lead, lead.fit_score, lead.engagement_score, rules, now);
       return;
     }
@@ -196,7 +280,18 @@ export function createScoringService(deps: Deps) {
           if (target >= c.engagement_score) continue;
           const points = target - c.engagement_score;
           const days = Math.floor((now - c.engaged_at) / DAY_MS);
-          await scoringRepo.appendLedger(trx, [ledgerRow(c.lead_id, 'engagement', { id: null, name: 'decay' }, points, target, `no activity for ${days} days (half-life ${settings.halfLifeDays} days)`, null, now)]);
+          await scoringRepo.appendLedger(trx, [
+            ledgerRow(
+              c.lead_id,
+              'engagement',
+              { id: null, name: 'decay' },
+              points,
+              target,
+              `no activity for ${days} days (half-life ${settings.halfLifeDays} days)`,
+              null,
+              now
+            )
+          ]);
           await scoringRepo.updateLeadScores(trx, c.lead_id, { engagement_score: target }, now);
           decayed++;
         }
@@ -218,7 +313,9 @@ export function createScoringService(deps: Deps) {
 
     async rules() {
       const rows = await scoringRepo.listRules(db);
-      const settings = scoringSettingsSchema.safeParse(await settingsRepo.get(db, SETTINGS_KEY, DEFAULT_SCORING_SETTINGS));
+      const settings = scoringSettingsSchema.safeParse(
+        await settingsRepo.get(db, SETTINGS_KEY, DEFAULT_SCORING_SETTINGS)
+      );
       return {
         rules: rows.map((r) => parseJson<ScoringRule>(r.definition, {} as ScoringRule)),
         settings: settings.success ? settings.data : DEFAULT_SCORING_SETTINGS
@@ -228,13 +325,26 @@ export function createScoringService(deps: Deps) {
     /** Saves the whole rule set and thresholds; new scores apply to events from now on. */
     async updateRules(actor: Actor, raw: unknown) {
       const parsed = scoringRulesInputSchema.safeParse(raw);
-      if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message })));
+      if (!parsed.success)
+        throw new InputError(
+          parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message }))
+        );
       const { rules, settings } = parsed.data;
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        await scoringRepo.replaceRules(trx, rules.map((r) => ({ id: r.id, kind: r.kind, name: r.name, definition: JSON.stringify(r) })), now);
+        await scoringRepo.replaceRules(
+          trx,
+          rules.map((r) => ({ id: r.id, kind: r.kind, name: r.name, definition: JSON.stringify(r) })),
+          now
+        );
         await settingsRepo.set(trx, SETTINGS_KEY, settings, now);
-        await auditRepo.record(trx, ids.newId(), now, { actorId: actor.id, actorLabel: actor.label, action: 'scoring.update_rules', entity: 'scoring', details: { rules: rules.length, settings } });
+        await auditRepo.record(trx, ids.newId(), now, {
+          actorId: actor.id,
+          actorLabel: actor.label,
+          action: 'scoring.update_rules',
+          entity: 'scoring',
+          details: { rules: rules.length, settings }
+        });
       });
       cache = null;
       return { rules: rules.length };
@@ -247,12 +357,30 @@ export function createScoringService(deps: Deps) {
       const since = clock.now() - days * DAY_MS;
       const ledger = await scoringRepo.ledgerForLead(db, leadId);
       const inWindow = ledger.filter((r) => r.at >= since);
-      const before = (score: 'fit' | 'engagement') => ledger.filter((r) => r.at < since && r.score === score).at(-1)?.total ?? 0;
+      const before = (score: 'fit' | 'engagement') =>
+        ledger.filter((r) => r.at < since && r.score === score).at(-1)?.total ?? 0;
       // "Why": what each rule adds up to now, the most recently active rule first.
-      const byRule = new Map<string, { ruleId: string | null; name: string; score: 'fit' | 'engagement'; points: number; lastAt: number; reason: string }>();
+      const byRule = new Map<
+        string,
+        {
+          ruleId: string | null;
+          name: string;
+          score: 'fit' | 'engagement';
+          points: number;
+          lastAt: number;
+          reason: string;
+        }
+      >();
       for (const r of ledger) {
         const key = `${r.score}:${r.rule_id ?? r.rule_name}`;
-        const cur = byRule.get(key) ?? { ruleId: r.rule_id, name: r.rule_name, score: r.score, points: 0, lastAt: 0, reason: r.reason };
+        const cur = byRule.get(key) ?? {
+          ruleId: r.rule_id,
+          name: r.rule_name,
+          score: r.score,
+          points: 0,
+          lastAt: 0,
+          reason: r.reason
+        };
         cur.points += r.points;
         cur.lastAt = r.at;
         cur.reason = r.reason;
@@ -267,7 +395,18 @@ export function createScoringService(deps: Deps) {
         start: { fit: before('fit'), engagement: before('engagement') },
         history: inWindow.map((r) => ({ at: r.at, score: r.score, points: r.points, total: r.total })),
         why: [...byRule.values()].filter((r) => r.points !== 0).sort((a, b) => b.lastAt - a.lastAt),
-        recent: ledger.slice(-20).reverse().map((r) => ({ id: r.id, at: r.at, score: r.score, rule: r.rule_name, points: r.points, total: r.total, reason: r.reason }))
+        recent: ledger
+          .slice(-20)
+          .reverse()
+          .map((r) => ({
+            id: r.id,
+            at: r.at,
+            score: r.score,
+            rule: r.rule_name,
+            points: r.points,
+            total: r.total,
+            reason: r.reason
+          }))
       };
     },
 
