@@ -73,7 +73,12 @@ export interface RescoreOutcome {
   stage: string;
   ledger: ScoreLedgerTable[];
   /** A stage_changed event to append, when the stage moves. */
-  stageEvent: { from: string; to: string; reason: string } | null;
+  stageEvent: {
+    from: string;
+    to: string;
+    reason: string;
+    scores: { fit: number; fitThreshold: number; engagement: number; engagementThreshold: number };
+  } | null;
   engagedAt: number | null;
   base: number;
 }
@@ -167,7 +172,19 @@ export function rescoreLead(
     engagement: replay.engagement,
     stage: to,
     ledger,
-    stageEvent: move ? { from: lead.stage, to, reason: `${RESCORE_REASON}: ${why}` } : null,
+    stageEvent: move
+      ? {
+          from: lead.stage,
+          to,
+          reason: `${RESCORE_REASON}: ${why}`,
+          scores: {
+            fit,
+            fitThreshold: settings.fitThreshold,
+            engagement: replay.engagement,
+            engagementThreshold: settings.engagementThreshold
+          }
+        }
+      : null,
     engagedAt: replay.engagedAt,
     base: replay.base
   };

@@ -14,7 +14,7 @@ import { createLiveBus, type LiveBus } from '../live-bus';
 import { addBusinessMinutes, businessMsBetween } from '../handoff/business-hours';
 import { routeLead, type RoutingRep } from '../handoff/routing';
 import { missingStageFields } from '../handoff/stage-gates';
-import { whyFromLedger, type WhyItem } from '../handoff/why';
+import { qualifiedFrom, storedQualified, whyFromLedger, type Qualified, type WhyItem } from '../handoff/why';
 import { gradeOf } from '../../shared/scoring';
 import { formatDateTime } from '../../shared/format';
 import {
@@ -58,7 +58,7 @@ export interface HandoffSummary {
   fit: number;
   engagement: number;
   grade: string;
-  qualified: string | null;
+  qualified: Qualified | null;
   source: string;
   why: WhyItem[];
 }
@@ -133,7 +133,7 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
       fit: lead.fit_score,
       engagement: lead.engagement_score,
       grade: gradeOf(lead.fit_score),
-      qualified: props.to === 'mql' && typeof props.reason === 'string' ? props.reason : null,
+      qualified: qualifiedFrom(props),
       source: lead.source,
       why: whyFromLedger(ledger)
     };
@@ -315,7 +315,7 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
       escalated: r.escalated_at !== null,
       attempt: r.attempt,
       rule: r.rule,
-      qualified: summary.qualified ?? null,
+      qualified: storedQualified(summary.qualified),
       why: summary.why ?? []
     };
   }
@@ -410,7 +410,8 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
     const mails: Mail[] = rows.map((r) => {
       const locale = localeOf(r.owner_locale);
       const summary = parseJson<Partial<HandoffSummary>>(r.summary, {});
-      const why = (summary.why ?? []).map((w) => `• ${w.rule}: +${w.points}`).join('\n') || (summary.qualified ?? '—');
+      const qualified = storedQualified(summary.qualified);
+      const why = (summary.why ?? []).map((w) => `• ${w.rule}: +${w.points}`).join('\n') || (qualified ? m.handoff_qualified(qualified, { locale }) : '—');
       const vars = {
         rep: r.owner_name,
         lead: leadLabel(r),

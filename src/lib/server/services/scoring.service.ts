@@ -151,7 +151,9 @@ export function createScoringService(deps: Deps) {
         from: lead.stage,
         to: 'mql',
         by: 'scoring',
-        reason: `fit ${fit} ≥ ${t.fitThreshold}, engagement ${engagement} ≥ ${t.engagementThreshold}`
+        reason: `fit ${fit} ≥ ${t.fitThreshold}, engagement ${engagement} ≥ ${t.engagementThreshold}`,
+        // The numbers again, for pages that say it in the reader's language (the reason is the log's line).
+        scores: { fit, fitThreshold: t.fitThreshold, engagement, engagementThreshold: t.engagementThreshold }
       }),
       source: 'scoring',
       actor_id: null,
