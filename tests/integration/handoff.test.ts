@@ -162,6 +162,37 @@ describe('assignment on MQL', () => {
 });
 
 describe('SLA in business hours', () => {
+  it('emails a reminder and an escalation whose steps committed without their emails (a crash in between) on the next round, once', async () => {
+    const rep = await user('sales', { email: 'late@team.local' });
+    await user('sales', { is_manager: 1, email: 'chief@team.local' });
+    await settings((s) => {
+      s.routing.chain = ['round_robin'];
+      s.routing.onShift = [rep.id];
+    });
+    app.clock.set(msk('2026-01-20', '10:00')); // Tuesday
+    const leadId = await mqlLead();
+    await hs().tick(); // the assignment email
+    const h = (await openOf(leadId))!;
+    // What the SLA steps commit, with the process gone before it sent a thing; the escalation's
+    // email even got queued, but never attempted.
+    const now = app.clock.now();
+    await app.deps.db.updateTable('handoffs').set({ breached: 1, reminded_at: now, escalated_at: now }).where('id', '=', h.id).execute();
+    const chief = (await app.deps.db.selectFrom('users').select('id').where('email', '=', 'chief@team.local').executeTakeFirstOrThrow()).id;
+    await app.deps.db.transaction().execute((trx) =>
+      app.services.email.delivery.queue(trx, { messageKey: `handoff:${h.id}:escalated:${chief}`, leadId: null, to: 'chief@team.local', toName: null, template: 'handoff', kind: 'transactional', workflowId: null, nodeId: null, subject: 'escalated' })
+    );
+    const to = async (address: string) => (await app.services.engine.mailboxMessages()).filter((x) => x.to_address === address).length;
+    expect([await to('late@team.local'), await to('chief@team.local')]).toEqual([1, 0]);
+
+    app.clock.advance(60_000);
+    await hs().tick();
+    expect([await to('late@team.local'), await to('chief@team.local')]).toEqual([2, 1]);
+    await hs().tick();
+    app.clock.advance(3_600_000);
+    await hs().tick();
+    expect([await to('late@team.local'), await to('chief@team.local')]).toEqual([2, 1]);
+  });
+
   it('a lead handed over on Friday evening is not breached over the weekend, then remind → escalate → reassign', async () => {
     const a = await user('sales', { email: 'a@team.local' });
     const b = await user('sales', { email: 'b@team.local' });

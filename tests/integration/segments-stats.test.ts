@@ -79,10 +79,53 @@ describe('lead_event_stats, counted by the dispatcher and corrected by triggers'
   });
 });
 
+describe('lead_event_stats.recent: the days of the latest events per lead and type', () => {
+  const DAY = 86_400_000;
+  const recent = async (leadId: string, type = 'email_opened') =>
+    JSON.parse((await app.deps.db.selectFrom('lead_event_stats').select('recent').where('lead_id', '=', leadId).where('type', '=', type).where('path', '=', '').executeTakeFirstOrThrow()).recent ?? 'null') as number[];
+  const days = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, i) => from - i);
+
+  it('keeps the latest 16 days newest first, whatever order events arrive in, and recomputes what is taken away', async () => {
+    await lead('r');
+    await lead('q');
+    // Twenty opens (not page views: the path test below counts those) on days 100..119, stored out of time order.
+    const order = [7, 3, 19, 0, 12, 5, 18, 1, 9, 14, 2, 17, 6, 11, 4, 16, 8, 13, 10, 15];
+    for (const d of order) await event(`r${d}`, 'r', 'email_opened', {}, (100 + d) * DAY + 5000);
+    await dispatch();
+    expect(await recent('r')).toEqual(days(119, 104));
+    // Two on one day count twice; an older one than the 16th changes nothing.
+    await event('r19b', 'r', 'email_opened', {}, 119 * DAY + 9000);
+    await event('rold', 'r', 'email_opened', {}, 50 * DAY);
+    await dispatch();
+    expect(await recent('r')).toEqual([119, ...days(119, 105)]);
+    // Taken away from the top: the next ones come back from the events.
+    await app.deps.db.deleteFrom('events').where('id', 'in', ['r19', 'r19b']).execute();
+    expect(await recent('r')).toEqual(days(118, 103));
+    await sql`UPDATE events SET properties = json_set(properties, '$.machine', json('true')) WHERE id = 'r18'`.execute(app.deps.db);
+    expect(await recent('r')).toEqual(days(117, 102));
+    // A merge moves days 100..104 to q, which had one open on day 130.
+    await event('q1', 'q', 'email_opened', {}, 130 * DAY);
+    await dispatch();
+    await app.deps.db.updateTable('events').set({ lead_id: 'q' }).where('id', 'in', ['r0', 'r1', 'r2', 'r3', 'r4']).execute();
+    expect(await recent('q')).toEqual([130, 104, 103, 102, 101, 100]);
+    expect(await recent('r')).toEqual([...days(117, 105), 50]);
+    // An event not dispatched yet is left to the dispatcher, which merges it once.
+    await event('q2', 'q', 'email_opened', {}, 131 * DAY);
+    await app.deps.db.updateTable('events').set({ lead_id: 'q' }).where('id', '=', 'r5').execute();
+    expect(await recent('q')).toEqual([130, 105, 104, 103, 102, 101, 100]);
+    await dispatch();
+    expect(await recent('q')).toEqual([131, 130, 105, 104, 103, 102, 101, 100]);
+    // '$activity' keeps no days (nor do page paths).
+    const others = await app.deps.db.selectFrom('lead_event_stats').select('recent').where('lead_id', '=', 'q').where('type', '=', '$activity').execute();
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((o) => o.recent === null)).toBe(true);
+  });
+});
+
 describe('eventStatsRepo.rebuild', () => {
   it('recounts the history in bulk to what the dispatcher and triggers kept', async () => {
     const { eventStatsRepo } = await import('../../src/lib/server/repositories/event-stats.repo');
-    const all = () => app.deps.db.selectFrom('lead_event_stats').select(['lead_id', 'type', 'path', 'n', 'last_at']).where('n', '>', 0).orderBy('lead_id').orderBy('type').orderBy('path').execute();
+    const all = () => app.deps.db.selectFrom('lead_event_stats').select(['lead_id', 'type', 'path', 'n', 'last_at', 'recent']).where('n', '>', 0).orderBy('lead_id').orderBy('type').orderBy('path').execute();
     const days = () => app.deps.db.selectFrom('lead_event_days').select(['lead_id', 'type', 'day', 'n']).where('n', '>', 0).orderBy('lead_id').orderBy('type').orderBy('day').execute();
     await dispatch();
     const [kept, keptDays] = [await all(), await days()];

@@ -96,6 +96,45 @@ describe('segment definitions', () => {
     expect(await count(group('all', { kind: 'inactive', days: 14 }))).toBe(1); // b: nothing since day 0
     expect(await count(group('all', { kind: 'inactive', days: 60 }))).toBe(0); // known for 20 days only
   });
+
+  it('counts "n times in the last D days" over whole UTC days, to the millisecond at the window edge, from the latest days or the day counters', async () => {
+    const at = async (leadId: string, ms: number, n = 1) => {
+      for (let i = 0; i < n; i++) await eventsRepo.append(app.deps.db, { id: app.deps.ids.newId(), lead_id: leadId, type: 'page_viewed', properties: '{}', source: 'test', actor_id: null, occurred_at: ms, received_at: ms, dedupe_key: null });
+    };
+    const a = await lead({ email: 'a@corp.ru' });
+    const b = await lead({ email: 'b@corp.ru' });
+    const c = await lead({ email: 'c@corp.ru' });
+    await settle();
+    const today = Math.floor(app.clock.now() / DAY);
+    const first = (today - 7) * DAY; // "in the last 7 days" starts at 00:00 UTC seven days ago
+    await at(a, first, 2); // on the edge: in
+    await at(a, first + DAY - 1);
+    await at(b, first - 1, 2); // a millisecond before: out
+    await at(b, first);
+    await at(c, first, 16); // 16 kept days: the 16th is on the edge
+    await at(c, first - 1, 20); // 36 in all, 16 of them in the window
+    await settle();
+    const inWindow = (min: number) => group('all', { kind: 'event', eventType: 'page_viewed', min, withinDays: 7, negate: false });
+    const count = async (d: SegmentDefinition) => (await app.services.segments.preview(d)).count;
+    expect(await count(inWindow(3))).toBe(2); // a and c
+    expect(await count(inWindow(2))).toBe(2);
+    expect(await count(inWindow(16))).toBe(1); // c, from its 16 latest days
+    expect(await count(inWindow(17))).toBe(0); // more than kept: the day counters say the same
+    expect(await count(group('all', { kind: 'event', eventType: 'page_viewed', min: 17, withinDays: 8, negate: false }))).toBe(1);
+    // The incremental path ('one' mode) agrees, and follows the edge as it passes.
+    const ids = { three: await makeSegment('3 in 7 days', inWindow(3)), sixteen: await makeSegment('16 in 7 days', inWindow(16)) };
+    expect(await members(ids.three)).toEqual([a, c].sort());
+    expect(await members(ids.sixteen)).toEqual([c]);
+    await at(b, first + 5 * DAY, 2);
+    await settle();
+    expect(await members(ids.three)).toEqual([a, b, c].sort());
+    app.clock.advance(DAY); // the edge day leaves the window: b keeps two, a and c none
+    await app.services.segments.sweep();
+    await settle();
+    expect(await members(ids.three)).toEqual([]);
+    expect(await members(ids.sixteen)).toEqual([]);
+    for (const id of Object.values(ids)) expect(await members(id)).toEqual(await truth(id));
+  });
 });
 
 describe('incremental membership', () => {
@@ -118,16 +157,25 @@ describe('incremental membership', () => {
       quiet: group('all', { kind: 'inactive', days: 30 }),
       mqlOrVk: group('any', { kind: 'field', field: 'stage', op: 'in', values: ['mql', 'sql'] }, group('all', { kind: 'field', field: 'utm_source', op: 'eq', value: 'vk' }, { kind: 'field', field: 'fit_score', op: 'gt', value: 10 })),
       ownedNotClicked: group('all', { kind: 'field', field: 'owner_id', op: 'is_set' }, { kind: 'event', eventType: 'email_clicked', min: 1, negate: true }),
-      opened3: group('all', { kind: 'event', eventType: 'email_opened', min: 3, negate: false })
+      opened3: group('all', { kind: 'event', eventType: 'email_opened', min: 3, negate: false }),
+      // From the latest days kept per lead (lead_event_stats.recent), checked against the events below.
+      viewedTwiceIn10: group('all', { kind: 'event', eventType: 'page_viewed', min: 2, withinDays: 10, negate: false })
     };
     const segIds: Record<string, string> = {};
     for (const [name, d] of Object.entries(defs)) segIds[name] = await makeSegment(name, d);
 
+    /** Leads with 2+ page views since 00:00 UTC ten days ago, counted from the events themselves. */
+    const viewedTwiceFromEvents = async () => {
+      const since = (Math.floor(app.clock.now() / DAY) - 10) * DAY;
+      const rows = await app.deps.db.selectFrom('events as e').innerJoin('leads as l', 'l.id', 'e.lead_id').select('e.lead_id').where('e.type', '=', 'page_viewed').where('e.occurred_at', '>=', since).where('l.merged_into_id', 'is', null).groupBy('e.lead_id').having((h) => h.fn.countAll(), '>=', 2).execute();
+      return rows.map((r) => r.lead_id!).sort();
+    };
     const check = async (round: number) => {
       for (const [name, id] of Object.entries(segIds)) {
         expect(await members(id), `${name} after round ${round}`).toEqual(await truth(id));
         expect((await app.services.segments.get(id)).memberCount, `${name} count after round ${round}`).toBe((await truth(id)).length);
       }
+      expect(await members(segIds.viewedTwiceIn10), `viewedTwiceIn10 against the events after round ${round}`).toEqual(await viewedTwiceFromEvents());
     };
     await check(0);
     // SQL and later ask for fields (BANT, amount...): those go through the card's stage form.

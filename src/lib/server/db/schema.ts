@@ -473,6 +473,8 @@ export interface LeadEventStatsTable {
   path: string;
   n: number;
   last_at: number;
+  /** Path '' rows of real types: UTC days of the latest counted events, newest first (JSON; segments/recent-days.ts). */
+  recent: string | null;
 }
 
 /** Events per lead, type and UTC day (db/migrations/20261125T1410_segment_activity.ts), kept by the same triggers. */

@@ -1,6 +1,17 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database';
 import type { HandoffsTable, RepTasksTable } from '../db/schema';
+
+/**
+ * A staff notice's email is still to send: no message with its key has been sent (or settled as
+ * failed, suppressed...), and no attempt is recent. Notices are queued after the step that decided
+ * them has committed, so a crash in between leaves no message at all, and one between queueing and
+ * sending leaves it `queued` with no attempt: both are picked up again here. A temporary failure
+ * waits 2, 4, 8... minutes (at most an hour) since its last attempt.
+ */
+const mailPending = (key: RawBuilder<string>, now: number) =>
+  sql<boolean>`NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_key = ${key}
+    AND (m.status NOT IN ('queued', 'sending') OR m.attempt_started_at >= ${now} - 60000 * min(60, 1 << m.attempts)))`;
 
 /** SQL of the MQL→SQL hand-off: hand-off rows, reps' tasks, and the reads the inbox and board need. */
 export const handoffsRepo = {
@@ -108,15 +119,61 @@ export const handoffsRepo = {
     );
   },
   /** Open, owned hand-offs whose assignment email has not gone out yet (keyed `handoff:<id>:assigned`). */
-  unmailedAssignments(db: Db, limit: number) {
+  unmailedAssignments(db: Db, now: number, limit: number) {
     return db
       .selectFrom('handoffs as h')
       .innerJoin('leads as l', 'l.id', 'h.lead_id')
       .innerJoin('users as u', 'u.id', 'h.owner_id')
       .select(['h.id', 'h.rule', 'h.due_at', 'h.summary', 'l.name', 'l.email', 'l.company', 'l.phone', 'l.fit_score', 'l.engagement_score', 'u.email as owner_email', 'u.name as owner_name', 'u.locale as owner_locale'])
       .where('h.status', '=', 'open')
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('messages as m').select('m.id').where('m.message_key', '=', sql<string>`'handoff:' || h.id || ':assigned'`))))
+      .where(mailPending(sql<string>`'handoff:' || h.id || ':assigned'`, now))
       .orderBy('h.assigned_at')
+      .limit(limit)
+      .execute();
+  },
+  /** Open hand-offs reminded since `since` whose reminder email is still to send (`handoff:<id>:reminded`). */
+  unmailedReminders(db: Db, now: number, since: number, limit: number) {
+    return db
+      .selectFrom('handoffs as h')
+      .innerJoin('leads as l', 'l.id', 'h.lead_id')
+      .innerJoin('users as u', 'u.id', 'h.owner_id')
+      .select(['h.id', 'h.due_at', 'l.name', 'l.email', 'l.company', 'u.email as owner_email', 'u.name as owner_name', 'u.locale as owner_locale'])
+      .where('h.status', '=', 'open')
+      .where('h.reminded_at', '>=', since)
+      .where(mailPending(sql<string>`'handoff:' || h.id || ':reminded'`, now))
+      .orderBy('h.reminded_at')
+      .limit(limit)
+      .execute();
+  },
+  /**
+   * Escalations since `since`, one row per manager who was one at the time and has not had the
+   * email yet (`handoff:<id>:escalated:<manager>`); the managers are those `managers` lists.
+   */
+  unmailedEscalations(db: Db, now: number, since: number, limit: number) {
+    return db
+      .selectFrom('handoffs as h')
+      .innerJoin('leads as l', 'l.id', 'h.lead_id')
+      .leftJoin('users as o', 'o.id', 'h.owner_id')
+      .innerJoin('users as u', (j) => j.on('u.active', '=', 1).on((eb) => eb.or([eb.and([eb('u.role', '=', 'sales'), eb('u.is_manager', '=', 1)]), eb('u.role', '=', 'admin')])))
+      .select(['h.id', 'h.due_at', 'l.name', 'l.email', 'l.company', 'o.name as owner_name', 'u.id as manager_id', 'u.email as manager_email', 'u.name as manager_name', 'u.locale as manager_locale'])
+      .where('h.escalated_at', '>=', since)
+      .whereRef('u.created_at', '<=', 'h.escalated_at')
+      .where(mailPending(sql<string>`'handoff:' || h.id || ':escalated:' || u.id`, now))
+      .orderBy('h.escalated_at')
+      .limit(limit)
+      .execute();
+  },
+  /** Open tasks notified since `since` whose email is still to send (`task:<id>:due`). */
+  unmailedTasks(db: Db, now: number, since: number, limit: number) {
+    return db
+      .selectFrom('rep_tasks as t')
+      .innerJoin('leads as l', 'l.id', 't.lead_id')
+      .innerJoin('users as u', 'u.id', 't.owner_id')
+      .selectAll('t')
+      .select(['l.name', 'l.company', 'l.email', 'l.phone', 'u.email as owner_email', 'u.name as owner_name', 'u.locale as owner_locale'])
+      .where('t.done_at', 'is', null)
+      .where('t.notified_at', '>=', since)
+      .where(mailPending(sql<string>`'task:' || t.id || ':due'`, now))
       .limit(limit)
       .execute();
   },

@@ -44,6 +44,19 @@ export const segmentsRepo = {
     const rows = await db.selectFrom('leads').select('leads.id').where('leads.merged_into_id', 'is', null).where(pred as RawBuilder<boolean>).execute();
     return rows.map((r) => r.id);
   },
+  /**
+   * The builder's preview: how many live leads match and the newest few, from one evaluation of
+   * the predicate (count and sample as two statements evaluated the subqueries twice).
+   */
+  async preview(db: Db, pred: RawBuilder<unknown>, limit: number) {
+    const r = await sql<{ total: number; id: string; name: string | null; email: string | null; company: string | null; stage: string; fit_score: number; engagement_score: number; city: string | null; owner_name: string | null }>`
+      WITH m AS MATERIALIZED (SELECT leads.id, leads.created_at FROM leads WHERE leads.merged_into_id IS NULL AND ${pred})
+      SELECT (SELECT count(*) FROM m) AS total, l.id, l.name, l.email, l.company, l.stage, l.fit_score, l.engagement_score, l.city, u.name AS owner_name
+      FROM (SELECT id, created_at FROM m ORDER BY created_at DESC LIMIT ${limit}) t
+      JOIN leads l ON l.id = t.id LEFT JOIN users u ON u.id = l.owner_id
+      ORDER BY t.created_at DESC`.execute(db);
+    return { count: Number(r.rows[0]?.total ?? 0), sample: r.rows.map(({ total: _, ...lead }) => lead) };
+  },
   /** A few matching leads to show beside the count, newest first. */
   sample(db: Db, pred: RawBuilder<unknown>, limit: number) {
     return db

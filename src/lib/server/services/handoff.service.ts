@@ -38,6 +38,8 @@ import { m } from '../../paraglide/messages';
 const ACCEPTING_STAGES = new Set(['sql', 'opportunity', 'customer']);
 const SLA_BATCH = 100;
 const MAIL_BATCH = 50;
+/** A staff email not sent within a day (a long outage) is dropped; the in-app notice stays. */
+const MAIL_STALE_MS = 86_400_000;
 
 /** The caller: a signed-in user (the router passes ctx.user). */
 export interface HandoffUser {
@@ -331,7 +333,7 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
   }
 
   /** One SLA pass over a breached hand-off: remind, then escalate, then reassign, each once. */
-  async function slaStep(trx: Db, id: string, now: number, s: HandoffSettings, notices: [string, HandoffNotice][], mails: Mail[]) {
+  async function slaStep(trx: Db, id: string, now: number, s: HandoffSettings, notices: [string, HandoffNotice][]) {
     const row = await handoffsRepo.findById(trx, id);
     if (!row || row.status !== 'open' || row.due_at > now) return 0;
     const lead = await leadsRepo.findById(trx, row.lead_id);
@@ -350,8 +352,6 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
       await appendEvent(trx, lead.id, 'handoff_reminded', { handoffId: row.id, ownerId: owner.id, dueAt: row.due_at }, null, now);
       await notifyInApp(trx, owner.id, lead.id, `handoff:${row.id}:reminded`, m.handoff_notice_reminded({ lead: leadLabel(lead) }, { locale }), now);
       notices.push([owner.id, { type: 'updated', handoffId: row.id }]);
-      const vars = { rep: owner.name, lead: leadLabel(lead), company: lead.company ?? '—', due: formatDateTime(row.due_at, locale, cal.timeZone), url: inboxUrl };
-      mails.push({ key: `handoff:${row.id}:reminded`, to: owner.email, toName: owner.name, subject: m.handoff_mail_reminder_subject(vars, { locale }), text: m.handoff_mail_reminder_body(vars, { locale }) });
     }
     const escalating = row.escalated_at === null && now >= at(s.sla.escalateAfterMinutes);
     if (escalating) {
@@ -363,7 +363,6 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
         const locale = localeOf(mg.locale);
         const vars = { rep: repName, lead: leadLabel(lead), company: lead.company ?? '—', due: formatDateTime(row.due_at, locale, cal.timeZone), url: boardUrl };
         await notifyInApp(trx, mg.id, lead.id, `handoff:${row.id}:escalated:${mg.id}`, m.handoff_notice_escalated(vars, { locale }), now);
-        mails.push({ key: `handoff:${row.id}:escalated:${mg.id}`, to: mg.email, toName: mg.name, subject: m.handoff_mail_escalated_subject(vars, { locale }), text: m.handoff_mail_escalated_body(vars, { locale }) });
       }
     }
     const reassign = (row.escalated_at !== null || escalating) && row.attempt < s.sla.maxAttempts && now >= at(s.sla.reassignAfterMinutes);
@@ -385,10 +384,8 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
     let steps = 0;
     for (const r of rows) {
       const notices: [string, HandoffNotice][] = [];
-      const mails: Mail[] = [];
-      steps += await db.transaction().execute((trx) => slaStep(trx, r.id, now, s, notices, mails));
+      steps += await db.transaction().execute((trx) => slaStep(trx, r.id, now, s, notices));
       emit(notices);
-      await sendMails(mails);
     }
     return steps;
   }
@@ -404,9 +401,9 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
   }
 
   /** The assignment email (lead summary and why), once per hand-off, sent outside the assigning transaction. */
-  async function mailNewAssignments() {
+  async function mailNewAssignments(now: number) {
     const s = await loadSettings(db);
-    const rows = await handoffsRepo.unmailedAssignments(db, MAIL_BATCH);
+    const rows = await handoffsRepo.unmailedAssignments(db, now, MAIL_BATCH);
     const mails: Mail[] = rows.map((r) => {
       const locale = localeOf(r.owner_locale);
       const summary = parseJson<Partial<HandoffSummary>>(r.summary, {});
@@ -432,27 +429,61 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
     return mails.length;
   }
 
-  /** Tasks that came due: an in-app notice, a live inbox update and an email, once each. */
+  /**
+   * Emails for the SLA steps and due tasks already committed: reminders to the rep, escalations to
+   * each manager, task reminders. Sent from what the steps stored, not from inside them, so a crash
+   * between a step's commit and its email delays the email to the next round instead of losing it;
+   * message keys keep each one to a single send. Older than MAIL_STALE_MS, the in-app notice is enough.
+   */
+  async function mailCommittedNotices(now: number) {
+    const s = await loadSettings(db);
+    const since = now - MAIL_STALE_MS;
+    const cal = s.sla.calendar;
+    const mails: Mail[] = [];
+    for (const r of await handoffsRepo.unmailedReminders(db, now, since, MAIL_BATCH)) {
+      const locale = localeOf(r.owner_locale);
+      const vars = { rep: r.owner_name, lead: leadLabel(r), company: r.company ?? '—', due: formatDateTime(r.due_at, locale, cal.timeZone), url: inboxUrl };
+      mails.push({ key: `handoff:${r.id}:reminded`, to: r.owner_email, toName: r.owner_name, subject: m.handoff_mail_reminder_subject(vars, { locale }), text: m.handoff_mail_reminder_body(vars, { locale }) });
+    }
+    for (const r of await handoffsRepo.unmailedEscalations(db, now, since, MAIL_BATCH)) {
+      const locale = localeOf(r.manager_locale);
+      const vars = { rep: r.owner_name ?? m.handoff_unassigned({}, { locale }), lead: leadLabel(r), company: r.company ?? '—', due: formatDateTime(r.due_at, locale, cal.timeZone), url: boardUrl };
+      mails.push({ key: `handoff:${r.id}:escalated:${r.manager_id}`, to: r.manager_email, toName: r.manager_name, subject: m.handoff_mail_escalated_subject(vars, { locale }), text: m.handoff_mail_escalated_body(vars, { locale }) });
+    }
+    for (const t of await handoffsRepo.unmailedTasks(db, now, since, MAIL_BATCH)) {
+      const locale = localeOf(t.owner_locale);
+      const vars = taskVars(t, locale);
+      mails.push({ key: `task:${t.id}:due`, to: t.owner_email, toName: t.owner_name, subject: m.handoff_mail_task_subject(vars, { locale }), text: m.handoff_mail_task_body(vars, { locale }) });
+    }
+    await sendMails(mails);
+  }
+
+  const taskVars = (t: { kind: string; owner_name: string; note: string | null; phone: string | null; email: string | null; company: string | null; name: string | null }, locale: Locale) => ({
+    rep: t.owner_name,
+    kind: t.kind === 'call_back' ? m.handoff_task_call_back({}, { locale }) : m.handoff_task_follow_up({}, { locale }),
+    lead: leadLabel(t),
+    company: t.company ?? '—',
+    note: t.note ?? '—',
+    phone: t.phone ?? '—',
+    email: t.email ?? '—',
+    url: inboxUrl
+  });
+
+  /** Tasks that came due: an in-app notice and a live inbox update, once each (the email follows in mailCommittedNotices). */
   async function notifyDueTasks(now: number) {
     const rows = await handoffsRepo.dueUnnotifiedTasks(db, now, MAIL_BATCH);
-    const mails: Mail[] = [];
     const notices: [string, HandoffNotice][] = [];
     for (const t of rows) {
       const locale = localeOf(t.owner_locale);
-      const kind = t.kind === 'call_back' ? m.handoff_task_call_back({}, { locale }) : m.handoff_task_follow_up({}, { locale });
-      const vars = { rep: t.owner_name, kind, lead: leadLabel(t), company: t.company ?? '—', note: t.note ?? '—', phone: t.phone ?? '—', email: t.email ?? '—', url: inboxUrl };
       const claimed = await db.transaction().execute(async (trx) => {
         if (!(await handoffsRepo.markTaskNotified(trx, t.id, now))) return false;
-        await notifyInApp(trx, t.owner_id, t.lead_id, `task:${t.id}:due`, m.handoff_notice_task(vars, { locale }), now);
+        await notifyInApp(trx, t.owner_id, t.lead_id, `task:${t.id}:due`, m.handoff_notice_task(taskVars(t, locale), { locale }), now);
         return true;
       });
-      if (!claimed) continue;
-      notices.push([t.owner_id, { type: 'task', taskId: t.id }]);
-      mails.push({ key: `task:${t.id}:due`, to: t.owner_email, toName: t.owner_name, subject: m.handoff_mail_task_subject(vars, { locale }), text: m.handoff_mail_task_body(vars, { locale }) });
+      if (claimed) notices.push([t.owner_id, { type: 'task', taskId: t.id }]);
     }
     emit(notices);
-    await sendMails(mails);
-    return mails.length;
+    return notices.length;
   }
 
   return {
@@ -462,11 +493,14 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
 
     /**
      * The worker's round, after the engine's batches have committed: live notices of new
-     * assignments, SLA steps, assignment emails, due tasks. Answers how much it did.
+     * assignments, SLA steps, assignment emails, due tasks, then the emails of committed steps.
+     * Answers how many steps, assignment emails and task notices it did.
      */
     async tick(now = clock.now()) {
       flushAfterCommit();
-      return (await runSlaSteps(now)) + (await mailNewAssignments()) + (await notifyDueTasks(now));
+      const done = (await runSlaSteps(now)) + (await mailNewAssignments(now)) + (await notifyDueTasks(now));
+      await mailCommittedNotices(now);
+      return done;
     },
 
     /** Live changes of one rep's inbox (`userId`) or of the manager board (`'board'`). */

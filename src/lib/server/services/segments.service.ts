@@ -282,7 +282,7 @@ export function createSegmentsService(deps: Deps, opts: SegmentsOptions = {}) {
       const def = parseSegmentDefinition(raw);
       const started = performance.now();
       const pred = compileSegment(def, clock.now(), 'set');
-      const [count, sample] = await Promise.all([segmentsRepo.count(db, pred), segmentsRepo.sample(db, pred, SAMPLE_SIZE)]);
+      const { count, sample } = await segmentsRepo.preview(db, pred, SAMPLE_SIZE);
       return {
         count,
         ms: Math.round(performance.now() - started),
