@@ -14,6 +14,7 @@ import * as analytics from './20261125T1500_analytics';
 import * as analyticsIndexes from './20261125T1510_analytics_indexes';
 import * as eventStatsByDispatcher from './20261125T1600_event_stats_by_dispatcher';
 import * as segmentRecentDays from './20261125T1700_segment_recent_days';
+import * as analyticsLeadReach from './20261125T1710_analytics_lead_reach';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -34,5 +35,6 @@ export const migrations: Record<string, Migration> = {
   '20261125T1500_analytics': analytics,
   '20261125T1510_analytics_indexes': analyticsIndexes,
   '20261125T1600_event_stats_by_dispatcher': eventStatsByDispatcher,
-  '20261125T1700_segment_recent_days': segmentRecentDays
+  '20261125T1700_segment_recent_days': segmentRecentDays,
+  '20261125T1710_analytics_lead_reach': analyticsLeadReach
 };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { TRPCError } from '@trpc/server';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { parseLeadInput } from '../../src/lib/server/services/capture.service';
@@ -314,12 +315,32 @@ describe('analytics figures on a hand-counted base', () => {
   });
 
   it('keeps the stage history when a merge moves events and when a lead is deleted', async () => {
+    // Each lead row's summary (migration 20261125T1710) is what its stage history says, always.
+    const reachOf = async () =>
+      (
+        await sql<{ id: string; reach_rank: number | null; customer_at: number | null; customer_revenue: number | null }>`
+          SELECT id, reach_rank, customer_at, customer_revenue FROM leads ORDER BY id`.execute(app.deps.db)
+      ).rows;
+    const fromHistory = async () =>
+      (
+        await sql<{ id: string; reach_rank: number | null; customer_at: number | null; customer_revenue: number | null }>`
+          SELECT l.id, max(CASE WHEN sc.event_id IS NULL THEN NULL WHEN sc.to_stage = 'mql' THEN 2 WHEN sc.to_stage = 'sql' THEN 3 WHEN sc.to_stage = 'opportunity' THEN 4 WHEN sc.to_stage = 'customer' THEN 5 ELSE 1 END) AS reach_rank,
+                 min(CASE WHEN sc.to_stage = 'customer' THEN sc.at END) AS customer_at, sum(CASE WHEN sc.to_stage = 'customer' THEN sc.amount END) AS customer_revenue
+          FROM leads l LEFT JOIN analytics_stage_changes sc ON sc.lead_id = l.id GROUP BY l.id ORDER BY l.id`.execute(app.deps.db)
+      ).rows;
+    const before = await reachOf();
+    expect(before.some((r) => r.customer_revenue! > 0)).toBe(true);
+    expect(before).toEqual(await fromHistory());
     await app.deps.db.updateTable('events').set({ lead_id: lead.n1 }).where('lead_id', '=', lead.b2).where('type', '=', 'stage_changed').execute();
     const moved = await app.deps.db.selectFrom('analytics_stage_changes').select('lead_id').where('lead_id', '=', lead.n1).execute();
     expect(moved).toHaveLength(1);
+    expect(await reachOf()).toEqual(await fromHistory());
+    expect((await reachOf()).find((r) => r.id === lead.n1)?.reach_rank).toBe(2);
+    expect((await reachOf()).find((r) => r.id === lead.b2)?.reach_rank).toBeNull();
     await app.deps.db.deleteFrom('events').where('lead_id', '=', lead.n1).where('type', '=', 'stage_changed').execute();
     const left = await app.deps.db.selectFrom('analytics_stage_changes').select('lead_id').where('lead_id', '=', lead.n1).execute();
     expect(left).toHaveLength(0);
+    expect(await reachOf()).toEqual(await fromHistory());
     // put b2's MQL back for the other tests
     await stage('b2', 'subscriber', 'mql', jan(8));
   });

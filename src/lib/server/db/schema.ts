@@ -101,6 +101,9 @@ export interface LeadsTable {
   search_text: string;
   created_at: number;
   updated_at: number;
+  // Also reach_rank, customer_at, customer_revenue: kept by triggers on analytics_stage_changes
+  // (db/migrations/20261125T1710_analytics_lead_reach.ts) for analytics' raw SQL only. Left out
+  // of this type on purpose: the app never writes them, and rows copied as LeadsTable stay as they were.
 }
 
 export interface LeadIdentitiesTable {

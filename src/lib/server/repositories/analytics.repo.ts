@@ -35,22 +35,19 @@ const hasLeadFilter = (f: AnalyticsFilter) => !!(f.channelId || f.ownerId || f.s
 
 /**
  * One row per lead captured in the range: how far it got, when it became a customer, its revenue.
- * Without the campaign the leads are read from analytics_leads_cover alone (no lead row fetched).
+ * Those come from the lead row (reach_rank, customer_at, customer_revenue, kept by triggers on
+ * analytics_stage_changes: db/migrations/20261125T1710_analytics_lead_reach.ts), so a year of
+ * leads, the campaign included, is read from analytics_leads_cover alone. MATERIALIZED keeps
+ * SQLite on that index: merged into a GROUP BY channel it picks the channel index and reads
+ * every lead row instead (3x slower at 100,000 leads).
  */
 function cohortCte(f: AnalyticsFilter, withCampaign = false) {
-  // Each lead's stage history is folded once (in index order, no sort) and joined to the leads
-  // as they come off the covering index in time order, so nothing is grouped per lead afterwards.
   return sql`
-    per AS (
+    per AS MATERIALIZED (
       SELECT l.id, l.channel_id, l.created_at,
              ${withCampaign ? sql`json_extract(l.first_touch, '$.utm_campaign')` : sql`NULL`} AS campaign,
-             max(coalesce(s.r, 1), ${rankOf(sql`l.stage`)}) AS r, s.customer_at, coalesce(s.revenue, 0) AS revenue
-      FROM leads l LEFT JOIN (
-        SELECT lead_id, max(${rankOf(sql`to_stage`)}) AS r,
-               min(CASE WHEN to_stage = 'customer' THEN at END) AS customer_at,
-               sum(CASE WHEN to_stage = 'customer' THEN amount END) AS revenue
-        FROM analytics_stage_changes GROUP BY lead_id
-      ) s ON s.lead_id = l.id
+             max(coalesce(l.reach_rank, 1), ${rankOf(sql`l.stage`)}) AS r, l.customer_at, coalesce(l.customer_revenue, 0) AS revenue
+      FROM leads l
       WHERE l.created_at >= ${f.from} AND l.created_at < ${f.to} AND ${leadFilter(f)}
     )`;
 }
@@ -124,7 +121,7 @@ export const analyticsRepo = {
 
   /**
    * Hand-offs assigned in the range, one row each, with whether (and for how much) the lead
-   * became a customer. The owner filter means the hand-off's owner here.
+   * became a customer (from the lead row, see cohortCte). The owner filter means the hand-off's owner here.
    */
   async handoffs(db: Db, f: AnalyticsFilter) {
     const r = await sql<{
@@ -137,11 +134,8 @@ export const analyticsRepo = {
       customer_at: number | null;
       revenue: number | null;
     }>`
-      SELECT h.owner_id, h.status, h.reason, h.assigned_at, h.first_action_at, h.breached, c.customer_at, c.revenue
+      SELECT h.owner_id, h.status, h.reason, h.assigned_at, h.first_action_at, h.breached, l.customer_at, l.customer_revenue AS revenue
       FROM handoffs h JOIN leads l ON l.id = h.lead_id
-      LEFT JOIN (
-        SELECT lead_id, min(at) AS customer_at, sum(amount) AS revenue FROM analytics_stage_changes WHERE to_stage = 'customer' GROUP BY lead_id
-      ) c ON c.lead_id = h.lead_id
       WHERE h.assigned_at >= ${f.from} AND h.assigned_at < ${f.to} AND ${leadFilter(f, sql`h.owner_id`)}`.execute(db);
     return r.rows;
   },
