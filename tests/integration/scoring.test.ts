@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TRPCError } from '@trpc/server';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { eventsRepo } from '../../src/lib/server/repositories/events.repo';
 import { appRouter } from '../../src/lib/server/trpc/router';
@@ -268,47 +267,33 @@ describe('recycled leads', () => {
 });
 
 describe('rules', () => {
-  it('lets admins save rules and thresholds, refuses bad ones by field, and is read-only for other roles', async () => {
-    const admin = await callerFor('admin');
+  it('are readable by every role and changed by admins only, through the lab (versioned, audited, rescored)', async () => {
     const sales = await callerFor('sales');
     const current = await sales.rules();
     expect(current.settings).toEqual({ fitThreshold: 40, engagementThreshold: 30, halfLifeDays: 30 });
-    await expect(sales.updateRules(current)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    const bad = { ...current, settings: { ...current.settings, fitThreshold: 150 } };
-    const err = await admin.updateRules(bad).catch((e: TRPCError) => e);
-    expect(err).toBeInstanceOf(TRPCError);
-    expect((err as TRPCError).message).toMatch(/fitThreshold/);
+    // No second way to save rules without a version and a rescore.
+    expect(Object.keys(appRouter._def.procedures).filter((p) => p.startsWith('scoring.'))).toEqual(['scoring.rules', 'scoring.leadScores']);
 
     // Opens worth 40 with engagement threshold 10: one open makes a fitting lead MQL.
+    const { actor } = await app.makeUser('admin');
     const rules = current.rules.map((r) => (r.id === 'eng-open' ? { ...r, points: 40, cap: undefined } : r));
-    await admin.updateRules({ rules, settings: { ...current.settings, engagementThreshold: 10 } });
-    const audit = await app.deps.db
-      .selectFrom('audit_log')
-      .select('action')
-      .where('action', '=', 'scoring.update_rules')
-      .execute();
+    await (await app.services.lab.save(actor, { rules, settings: { ...current.settings, engagementThreshold: 10 } })).done;
+    const audit = await app.deps.db.selectFrom('audit_log').select('action').where('action', '=', 'scoring.lab_save').execute();
     expect(audit).toHaveLength(1);
     const id = await lead({ email: 'ivan@acme.ru', job_title: 'CEO', company_size: '120' });
     await hit(id, 'email_opened');
     await app.services.engine.runUntilIdle();
     expect(await scores(id)).toMatchObject({ engagement: 40, stage: 'mql' });
   });
-});
 
-describe('rule validation', () => {
-  it('refuses a rule that cannot be applied, naming the field', async () => {
+  it('refuses a rule that cannot be applied, naming the field, and stores nothing', async () => {
     const { actor } = await app.makeUser('admin');
     const current = await app.services.scoring.rules();
     const rules = current.rules.map((r) => (r.id === 'fit-industry' ? { ...r, values: [] } : r));
-    const err = await app.services.scoring
-      .updateRules(actor, { rules, settings: current.settings })
-      .catch((e: InputError) => e);
+    const err = await app.services.lab.save(actor, { rules, settings: current.settings }).catch((e: InputError) => e);
     expect(err).toBeInstanceOf(InputError);
     const idx = current.rules.findIndex((r) => r.id === 'fit-industry');
-    expect((err as InputError).issues).toContainEqual({
-      field: `rules.${idx}.values`,
-      message: 'needs at least one value'
-    });
+    expect((err as InputError).issues).toContainEqual({ field: `rules.${idx}.values`, message: 'needs at least one value' });
     expect((await app.services.scoring.rules()).rules).toEqual(current.rules); // nothing stored
   });
 });

@@ -3,15 +3,13 @@ import type { ScoreLedgerTable } from '../db/schema';
 import { scoringRepo } from '../repositories/scoring.repo';
 import { settingsRepo } from '../repositories/settings.repo';
 import { eventsRepo } from '../repositories/events.repo';
-import { auditRepo } from '../repositories/audit.repo';
 import { parseJson } from '../repositories/json';
-import { InputError, NotFoundError, type Actor, type Deps } from './deps';
+import { NotFoundError, type Deps } from './deps';
 import {
   DEFAULT_SCORING_SETTINGS,
   SCORE_MAX,
   gradeOf,
   scoringRuleSchema,
-  scoringRulesInputSchema,
   scoringSettingsSchema,
   type EngagementRule,
   type FitRule,
@@ -322,34 +320,6 @@ export function createScoringService(deps: Deps) {
         rules: rows.map((r) => parseJson<ScoringRule>(r.definition, {} as ScoringRule)),
         settings: settings.success ? settings.data : DEFAULT_SCORING_SETTINGS
       };
-    },
-
-    /** Saves the whole rule set and thresholds; new scores apply to events from now on. */
-    async updateRules(actor: Actor, raw: unknown) {
-      const parsed = scoringRulesInputSchema.safeParse(raw);
-      if (!parsed.success)
-        throw new InputError(
-          parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message }))
-        );
-      const { rules, settings } = parsed.data;
-      const now = clock.now();
-      await db.transaction().execute(async (trx) => {
-        await scoringRepo.replaceRules(
-          trx,
-          rules.map((r) => ({ id: r.id, kind: r.kind, name: r.name, definition: JSON.stringify(r) })),
-          now
-        );
-        await settingsRepo.set(trx, SETTINGS_KEY, settings, now);
-        await auditRepo.record(trx, ids.newId(), now, {
-          actorId: actor.id,
-          actorLabel: actor.label,
-          action: 'scoring.update_rules',
-          entity: 'scoring',
-          details: { rules: rules.length, settings }
-        });
-      });
-      cache = null;
-      return { rules: rules.length };
     },
 
     /** The card's Scores panel: both scores, the grade, 90 days of history and why. */
