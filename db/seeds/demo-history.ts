@@ -46,11 +46,12 @@ export async function seedDemoHistory(app: App): Promise<void> {
   const leads = await db
     .selectFrom('leads')
     .leftJoin('channels', 'channels.id', 'leads.channel_id')
-    .select(['leads.id', 'leads.email', 'leads.created_at', 'leads.country', 'channels.name as channel'])
+    .select(['leads.id', 'leads.email', 'leads.created_at', 'leads.country', 'leads.fit_score', 'channels.name as channel'])
     .where('leads.merged_into_id', 'is', null)
     .orderBy('leads.created_at')
     .execute();
 
+  const { fitThreshold } = (await app.services.scoring.rules()).settings;
   const events: EventsTable[] = [];
   const event = (leadId: string, type: string, at: number, properties: Record<string, unknown>, source = 'demo') =>
     events.push({ id: ids.newId(), lead_id: leadId, type, properties: JSON.stringify(properties), source, actor_id: null, occurred_at: at, received_at: at, dedupe_key: null });
@@ -85,10 +86,19 @@ export async function seedDemoHistory(app: App): Promise<void> {
       const planned = path.slice(0, target - 1).reduce((sum, p) => sum + p[3], 0);
       const squeeze = Math.min(1, (now - HOUR - l.created_at) / Math.max(1, planned));
       for (let s = 0; s < target - 1 && s < path.length; s++) {
-        const [from, to, by] = path[s];
+        const [from, to] = path[s];
         const wait = path[s][3] * squeeze;
         if (wait <= 0) break;
         at += wait;
+        // Scoring can only have made a lead MQL that fits; a weaker fit was marked by a marketer.
+        const by = path[s][2] === 'scoring' && l.fit_score < fitThreshold ? 'user' : path[s][2];
+        // The interest that qualified it, in the days before: a form, a click, the pricing page
+        // (20 + 10 + 15 + 1 points under the shipped rules, over the threshold of 30).
+        if (to === 'mql') {
+          event(l.id, 'form_submitted', at - between(1, 4) * DAY, { formId: 'demo-contact' }, 'form');
+          event(l.id, 'email_clicked', at - between(0.3, 0.9) * DAY, { machine: false, url: 'https://nurture.example/blog' }, 'email');
+          event(l.id, 'page_viewed', at - between(0.01, 0.25) * DAY, { url: 'https://nurture.example/pricing' }, 'site');
+        }
         const amount = to === 'customer' ? Math.round(between(channel === 'Конференции' ? 300 : 150, channel === 'Конференции' ? 900 : 600)) * 1000 : undefined;
         event(l.id, 'stage_changed', at, { field: 'stage', from, to, by, ...(amount ? { amount } : {}) }, by === 'scoring' ? 'scoring' : 'manual');
         stage = to;
@@ -210,6 +220,11 @@ export async function seedDemoHistory(app: App): Promise<void> {
   }
 
   for (let i = 0; i < events.length; i += 200) await db.insertInto('events').values(events.slice(i, i + 200)).execute();
+  // Scores as the history earned them (the live dispatcher never sees the past): the scoring lab's
+  // rescore, saved as a rule-set version the lab lists. Before the cursor moves, so a lead it
+  // promotes is history too and starts no hand-off.
+  const rules = await app.services.scoring.rules();
+  await (await app.services.lab.save({ id: null, label: 'demo seed' }, rules, 'demo seed: scores from the seeded history')).done;
   const last = await sql<{ seq: number }>`SELECT max(rowid) AS seq FROM events`.execute(db);
   await settingsRepo.set(db, ENGINE_EVENT_CURSOR, Number(last.rows[0]?.seq ?? 0), now);
 }
