@@ -14,6 +14,24 @@ const mailPending = (key: RawBuilder<string>, now: number) =>
     AND (m.status NOT IN ('queued', 'sending') OR m.attempt_started_at >= ${now} - 60000 * min(60, 1 << m.attempts)))`;
 
 /** SQL of the MQL→SQL hand-off: hand-off rows, reps' tasks, and the reads the inbox and board need. */
+/** Hand-offs with their lead and owner: what a notice to the owner needs. */
+const handoffsToOwner = (db: Db) =>
+  db
+    .selectFrom('handoffs as h')
+    .innerJoin('leads as l', 'l.id', 'h.lead_id')
+    .innerJoin('users as u', 'u.id', 'h.owner_id')
+    .select(['h.id', 'h.due_at', 'l.name', 'l.email', 'l.company', 'u.email as owner_email', 'u.name as owner_name', 'u.locale as owner_locale']);
+
+/** Open rep tasks with their lead and owner: what a task reminder needs. */
+const openTasksToOwner = (db: Db) =>
+  db
+    .selectFrom('rep_tasks as t')
+    .innerJoin('leads as l', 'l.id', 't.lead_id')
+    .innerJoin('users as u', 'u.id', 't.owner_id')
+    .selectAll('t')
+    .select(['l.name', 'l.company', 'l.email', 'l.phone', 'u.email as owner_email', 'u.name as owner_name', 'u.locale as owner_locale'])
+    .where('t.done_at', 'is', null);
+
 export const handoffsRepo = {
   async insert(db: Db, row: HandoffsTable) {
     await db.insertInto('handoffs').values(row).execute();
@@ -120,11 +138,8 @@ export const handoffsRepo = {
   },
   /** Open, owned hand-offs whose assignment email has not gone out yet (keyed `handoff:<id>:assigned`). */
   unmailedAssignments(db: Db, now: number, limit: number) {
-    return db
-      .selectFrom('handoffs as h')
-      .innerJoin('leads as l', 'l.id', 'h.lead_id')
-      .innerJoin('users as u', 'u.id', 'h.owner_id')
-      .select(['h.id', 'h.rule', 'h.due_at', 'h.summary', 'l.name', 'l.email', 'l.company', 'l.phone', 'l.fit_score', 'l.engagement_score', 'u.email as owner_email', 'u.name as owner_name', 'u.locale as owner_locale'])
+    return handoffsToOwner(db)
+      .select(['h.rule', 'h.summary', 'l.phone', 'l.fit_score', 'l.engagement_score'])
       .where('h.status', '=', 'open')
       .where(mailPending(sql<string>`'handoff:' || h.id || ':assigned'`, now))
       .orderBy('h.assigned_at')
@@ -133,11 +148,7 @@ export const handoffsRepo = {
   },
   /** Open hand-offs reminded since `since` whose reminder email is still to send (`handoff:<id>:reminded`). */
   unmailedReminders(db: Db, now: number, since: number, limit: number) {
-    return db
-      .selectFrom('handoffs as h')
-      .innerJoin('leads as l', 'l.id', 'h.lead_id')
-      .innerJoin('users as u', 'u.id', 'h.owner_id')
-      .select(['h.id', 'h.due_at', 'l.name', 'l.email', 'l.company', 'u.email as owner_email', 'u.name as owner_name', 'u.locale as owner_locale'])
+    return handoffsToOwner(db)
       .where('h.status', '=', 'open')
       .where('h.reminded_at', '>=', since)
       .where(mailPending(sql<string>`'handoff:' || h.id || ':reminded'`, now))
@@ -165,13 +176,7 @@ export const handoffsRepo = {
   },
   /** Open tasks notified since `since` whose email is still to send (`task:<id>:due`). */
   unmailedTasks(db: Db, now: number, since: number, limit: number) {
-    return db
-      .selectFrom('rep_tasks as t')
-      .innerJoin('leads as l', 'l.id', 't.lead_id')
-      .innerJoin('users as u', 'u.id', 't.owner_id')
-      .selectAll('t')
-      .select(['l.name', 'l.company', 'l.email', 'l.phone', 'u.email as owner_email', 'u.name as owner_name', 'u.locale as owner_locale'])
-      .where('t.done_at', 'is', null)
+    return openTasksToOwner(db)
       .where('t.notified_at', '>=', since)
       .where(mailPending(sql<string>`'task:' || t.id || ':due'`, now))
       .limit(limit)
@@ -213,13 +218,7 @@ export const handoffsRepo = {
   },
   /** Tasks that came due and whose owner has not been emailed yet. */
   dueUnnotifiedTasks(db: Db, now: number, limit: number) {
-    return db
-      .selectFrom('rep_tasks as t')
-      .innerJoin('leads as l', 'l.id', 't.lead_id')
-      .innerJoin('users as u', 'u.id', 't.owner_id')
-      .selectAll('t')
-      .select(['l.name', 'l.company', 'l.email', 'l.phone', 'u.email as owner_email', 'u.name as owner_name', 'u.locale as owner_locale'])
-      .where('t.done_at', 'is', null)
+    return openTasksToOwner(db)
       .where('t.notified_at', 'is', null)
       .where('t.due_at', '<=', now)
       .limit(limit)
