@@ -15,6 +15,8 @@ import * as analyticsIndexes from './20261125T1510_analytics_indexes';
 import * as eventStatsByDispatcher from './20261125T1600_event_stats_by_dispatcher';
 import * as segmentRecentDays from './20261125T1700_segment_recent_days';
 import * as analyticsLeadReach from './20261125T1710_analytics_lead_reach';
+import * as segmentCountersClustered from './20261125T1720_segment_counters_clustered';
+import * as segmentDaysClustered from './20261125T1730_segment_days_clustered';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -36,5 +38,7 @@ export const migrations: Record<string, Migration> = {
   '20261125T1510_analytics_indexes': analyticsIndexes,
   '20261125T1600_event_stats_by_dispatcher': eventStatsByDispatcher,
   '20261125T1700_segment_recent_days': segmentRecentDays,
-  '20261125T1710_analytics_lead_reach': analyticsLeadReach
+  '20261125T1710_analytics_lead_reach': analyticsLeadReach,
+  '20261125T1720_segment_counters_clustered': segmentCountersClustered,
+  '20261125T1730_segment_days_clustered': segmentDaysClustered
 };

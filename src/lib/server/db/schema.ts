@@ -468,7 +468,10 @@ export interface SegmentMembersTable {
   entered_at: number;
 }
 
-/** Kept by triggers on events: per lead and type (and page path for page views), how many and when last. */
+/**
+ * Per lead and type (and page path for page views), how many and when last; counted by the
+ * dispatcher, corrected by triggers. WITHOUT ROWID, keyed (type, path, lead_id) since 20261125T1720.
+ */
 export interface LeadEventStatsTable {
   lead_id: string;
   type: string;
@@ -480,7 +483,7 @@ export interface LeadEventStatsTable {
   recent: string | null;
 }
 
-/** Events per lead, type and UTC day (db/migrations/20261125T1410_segment_activity.ts), kept by the same triggers. */
+/** Events per lead, type and UTC day (db/migrations/20261125T1410_segment_activity.ts; WITHOUT ROWID keyed (type, day, lead_id) since 20261125T1730). */
 export interface LeadEventDaysTable {
   lead_id: string;
   type: string;

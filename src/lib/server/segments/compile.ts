@@ -99,7 +99,8 @@ function eventPred(c: EventCondition, now: number, mode: CompileMode): Pred {
     const where = sql`d.type = ${c.eventType} AND d.day >= ${day}`;
     pred =
       mode === 'one'
-        ? sql`coalesce((SELECT sum(d.n) FROM lead_event_days d WHERE d.lead_id = leads.id AND ${where}), 0) >= ${c.min}`
+        ? // Keyed (type, day, lead_id) (migration 20261125T1730): one lead's window goes through its index.
+          sql`coalesce((SELECT sum(d.n) FROM lead_event_days d INDEXED BY lead_event_days_lead WHERE d.lead_id = leads.id AND ${where}), 0) >= ${c.min}`
         : sql`leads.id IN (SELECT d.lead_id FROM lead_event_days d WHERE ${where} GROUP BY d.lead_id HAVING sum(d.n) >= ${c.min})`;
   } else if (c.withinDays && c.min > 1) {
     // Under a page path as well: no summary has both, so count the window's events.
@@ -112,16 +113,20 @@ function eventPred(c: EventCondition, now: number, mode: CompileMode): Pred {
   } else {
     const path = c.path ? pathRange('s', c.path) : sql`s.path = ''`;
     const where = sql`s.type = ${c.eventType} AND ${path}`;
+    // One lead's rows under a path prefix: lead_event_stats is keyed (type, path, lead_id)
+    // (migration 20261125T1720), and left to itself SQLite takes the key's path range, i.e. every
+    // lead's rows under that path, for each lead evaluated. Without a path the key is exact.
+    const oneLead = c.path ? sql`lead_event_stats s INDEXED BY lead_event_stats_lead` : sql`lead_event_stats s`;
     if (since !== undefined) {
       // At least once in the window: the latest one is in the window.
       pred =
         mode === 'one'
-          ? sql`EXISTS (SELECT 1 FROM lead_event_stats s WHERE s.lead_id = leads.id AND ${where} AND s.last_at >= ${since})`
+          ? sql`EXISTS (SELECT 1 FROM ${oneLead} WHERE s.lead_id = leads.id AND ${where} AND s.last_at >= ${since})`
           : sql`leads.id IN (SELECT s.lead_id FROM lead_event_stats s WHERE ${where} AND s.last_at >= ${since})`;
     } else if (c.path) {
       pred =
         mode === 'one'
-          ? sql`coalesce((SELECT sum(s.n) FROM lead_event_stats s WHERE s.lead_id = leads.id AND ${where}), 0) >= ${c.min}`
+          ? sql`coalesce((SELECT sum(s.n) FROM ${oneLead} WHERE s.lead_id = leads.id AND ${where}), 0) >= ${c.min}`
           : sql`leads.id IN (SELECT s.lead_id FROM lead_event_stats s WHERE ${where} GROUP BY s.lead_id HAVING sum(s.n) >= ${c.min})`;
     } else {
       pred =
