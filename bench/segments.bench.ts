@@ -4,6 +4,7 @@
  * prepared inserts in large transactions; the per-lead counters (kept by the dispatcher as
  * events arrive, in production) are then rebuilt in bulk for that history. Targets: every segment count (the builder's preview: count + sample) < 500 ms,
  * incremental membership >= 2,000 events/s with 10 active segments.
+ * SEGMENTS_BENCH_DB=<file> builds the base once and reuses it (see below and bench/README.md).
  */
 import fs from 'node:fs';
 import os from 'node:os';
