@@ -22,6 +22,7 @@ test('the lead card shows fit, grade and why, scored as the lead arrives', async
   await expect(page.getByRole('heading', { name: 'Скоринг', exact: true })).toBeVisible();
   await expect(page.getByTestId('score-fit')).toHaveText('65');
   await expect(page.getByTestId('score-panel')).toContainText('Почему такой балл');
+  await expect(page.getByTestId('score-why')).toContainText('Руководящая должность'); // a shipped rule, named in Russian
   await page.screenshot({ path: '/tmp/scoring-card-ru.png' });
   // The shared admin's language is stored: leave it as the other specs expect it.
   await page.getByTestId('locale-switch').selectOption('en');

@@ -104,7 +104,7 @@ describe('assignment on MQL', () => {
     const mail = (await app.services.engine.mailboxMessages()).filter((x) => x.to_address === 'rep@team.local');
     expect(mail).toHaveLength(1);
     expect(mail[0].subject).toContain('Лид');
-    expect(mail[0].body_text).toContain('Requested a demo (API)');
+    expect(mail[0].body_text).toContain('• Запросил демо (API): +30'); // a shipped rule, in the rep's language
     expect(await hs().tick()).toBe(0); // once only
 
     // A second MQL of the same lead (the step running again) does not open another hand-off.

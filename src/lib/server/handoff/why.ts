@@ -1,5 +1,7 @@
 /** Pure: "why this lead qualified" from its score ledger: each rule's net points, newest first. */
 export interface WhyItem {
+  /** The rule's id (null for decay and flow rows), so pages can name a shipped rule in the reader's language. */
+  ruleId: string | null;
   rule: string;
   score: 'fit' | 'engagement';
   points: number;
@@ -7,13 +9,13 @@ export interface WhyItem {
 }
 
 export function whyFromLedger(
-  rows: { rule_name: string; score: 'fit' | 'engagement'; points: number; at: number }[],
+  rows: { rule_id: string | null; rule_name: string; score: 'fit' | 'engagement'; points: number; at: number }[],
   limit = 8
 ): WhyItem[] {
   const byRule = new Map<string, WhyItem>();
   for (const r of rows) {
     const key = `${r.score}:${r.rule_name}`;
-    const cur = byRule.get(key) ?? { rule: r.rule_name, score: r.score, points: 0, at: 0 };
+    const cur = byRule.get(key) ?? { ruleId: r.rule_id, rule: r.rule_name, score: r.score, points: 0, at: 0 };
     cur.points += r.points;
     cur.at = Math.max(cur.at, r.at);
     byRule.set(key, cur);

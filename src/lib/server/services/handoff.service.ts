@@ -14,6 +14,7 @@ import { createLiveBus, type LiveBus } from '../live-bus';
 import { addBusinessMinutes, businessMsBetween } from '../handoff/business-hours';
 import { routeLead, type RoutingRep } from '../handoff/routing';
 import { missingStageFields } from '../handoff/stage-gates';
+import { ruleLabel } from '../../shared/scoring-names';
 import { qualifiedFrom, storedQualified, whyFromLedger, type Qualified, type WhyItem } from '../handoff/why';
 import { gradeOf } from '../../shared/scoring';
 import { formatDateTime } from '../../shared/format';
@@ -408,7 +409,7 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
       const locale = localeOf(r.owner_locale);
       const summary = parseJson<Partial<HandoffSummary>>(r.summary, {});
       const qualified = storedQualified(summary.qualified);
-      const why = (summary.why ?? []).map((w) => `• ${w.rule}: +${w.points}`).join('\n') || (qualified ? m.handoff_qualified(qualified, { locale }) : '—');
+      const why = (summary.why ?? []).map((w) => `• ${ruleLabel(w.ruleId, w.rule, locale)}: +${w.points}`).join('\n') || (qualified ? m.handoff_qualified(qualified, { locale }) : '—');
       const vars = {
         rep: r.owner_name,
         lead: leadLabel(r),
