@@ -288,7 +288,7 @@ describe('decisions', () => {
     const report = await caller(marketer).rejectReasons({ from: 0, to: app.clock.now() + 1 });
     expect(report.total).toBe(1);
     expect(report.byReason).toEqual([{ reason: 'no_budget', count: 1 }]);
-    expect(report.byRule).toContainEqual({ reason: 'no_budget', rule: 'Requested a demo (API)', count: 1 });
+    expect(report.byRule).toContainEqual({ reason: 'no_budget', rule: 'Requested a demo (API)', ruleId: 'eng-demo', count: 1 });
     expect(report.bySource).toEqual([{ reason: 'no_budget', source: 'API', count: 1 }]); // the lead's channel
   });
 

@@ -564,7 +564,7 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
         byReason: count((r) => [[reasonOf(r), { reason: reasonOf(r) }]]),
         byRule: count((r) => {
           const why = parseJson<Partial<HandoffSummary>>(r.summary, {}).why ?? [];
-          return why.map((w) => [`${reasonOf(r)}\u0000${w.rule}`, { reason: reasonOf(r), rule: w.rule }] as [string, Record<string, string>]);
+          return why.map((w) => [`${reasonOf(r)}\u0000${w.rule}`, { reason: reasonOf(r), rule: w.rule, ruleId: w.ruleId ?? '' }] as [string, Record<string, string>]);
         }),
         bySource: count((r) => [[`${reasonOf(r)}\u0000${sourceOf(r)}`, { reason: reasonOf(r), source: sourceOf(r) }]])
       };
