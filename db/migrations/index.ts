@@ -17,6 +17,7 @@ import * as segmentRecentDays from './20261125T1700_segment_recent_days';
 import * as analyticsLeadReach from './20261125T1710_analytics_lead_reach';
 import * as segmentCountersClustered from './20261125T1720_segment_counters_clustered';
 import * as segmentDaysClustered from './20261125T1730_segment_days_clustered';
+import * as scoreLedgerOneLeadIndex from './20261125T1740_score_ledger_one_lead_index';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works in the
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
   '20261125T1700_segment_recent_days': segmentRecentDays,
   '20261125T1710_analytics_lead_reach': analyticsLeadReach,
   '20261125T1720_segment_counters_clustered': segmentCountersClustered,
-  '20261125T1730_segment_days_clustered': segmentDaysClustered
+  '20261125T1730_segment_days_clustered': segmentDaysClustered,
+  '20261125T1740_score_ledger_one_lead_index': scoreLedgerOneLeadIndex
 };
