@@ -212,6 +212,25 @@ describe('parallel event read', () => {
     }));
 });
 
+describe('event store age', () => {
+  it('rebuilds an old store in the background, answering from the old one meanwhile', async () => {
+    const lab = createScoringLabService(app.deps, app.services.scoring, app.database.sqlite, { eventsReloadMs: 0 });
+    const { ceo } = await smallBase();
+    const live = await app.services.scoring.rules();
+    let k = 0;
+    // Each call with another half-life, so no call is answered from the scan cache.
+    const engagement = async () => counts((await lab.whatIf({ ...live, settings: { ...live.settings, halfLifeDays: 30 + k++ } })).engagement, 'draft');
+    expect(await engagement()).toEqual({ 0: 1, 15: 1, 20: 1 });
+    // The scanner sweep flags one of the CEO's clicks as a machine's after it was stored: an old
+    // row changed, which the append-only store cannot see until it is read afresh.
+    const click = await app.deps.db.selectFrom('events').select('id').where('lead_id', '=', ceo).where('type', '=', 'email_clicked').executeTakeFirstOrThrow();
+    await app.deps.db.updateTable('events').set({ properties: JSON.stringify({ machine: true }) }).where('id', '=', click.id).execute();
+    expect(await engagement()).toEqual({ 0: 1, 15: 1, 20: 1 }); // the old store, while the new one is read
+    await expect.poll(engagement).toEqual({ 0: 1, 10: 1, 15: 1 });
+    await lab.close();
+  });
+});
+
 describe('backtest', () => {
   it('counts customers and rejected leads the draft would have made MQL, and how many days early', async () => {
     const t0 = app.clock.now();

@@ -23,7 +23,7 @@ import { summarize, type BacktestLead, type WhatIfScan } from '../scoring/what-i
 const RESCORE_PAGE = 2_000;
 /** A scan is reused while the data and the rules are unchanged, but never for longer than this. */
 const SCAN_TTL_MS = 60_000;
-/** The in-memory events are read afresh this often (see EventStore for why). */
+/** The in-memory events are read afresh this often, in the background (see EventStore for why). */
 const EVENTS_RELOAD_MS = 5 * 60_000;
 const EVENT_CHUNK = 100_000;
 /** Reads spanning at least this many rowids are shared with the worker thread. */
@@ -47,6 +47,8 @@ export interface LabOptions {
   rescorePage?: number;
   /** Event reads spanning this many rowids are shared with the worker thread (tests use small ones). */
   parallelFrom?: number;
+  /** How old the in-memory events may get before a background reload (tests use 0). */
+  eventsReloadMs?: number;
 }
 
 /**
@@ -69,6 +71,7 @@ export function createScoringLabService(
   let running: { id: string; done: Promise<void> } | null = null;
   let events: { store: EventStore; loadedAt: number; merged: number } | null = null;
   let loading: EventsLoad | null = null;
+  let reloading: Promise<void> | null = null;
   // A second connection can only share a database file; an in-memory base is read by this thread alone.
   const reader = sqlite.memory ? null : createLabEventReader(sqlite.name);
 
@@ -108,9 +111,35 @@ export function createScoringLabService(
 
   async function loadEvents(dispatched: () => void): Promise<EventStore> {
     const [merged, through] = await onConnection((s) => [s.mergedCount(), s.maxEventRowid()]);
-    if (!events || performance.now() - events.loadedAt > EVENTS_RELOAD_MS || events.merged !== merged)
-      events = { store: new EventStore(), loadedAt: performance.now(), merged };
-    const { store } = events;
+    // A merge moved events between leads: the store is wrong now, so this answer waits for a new one.
+    if (!events || events.merged !== merged) events = { store: new EventStore(), loadedAt: performance.now(), merged };
+    // Merely old (late machine flags it cannot see): answer from it and rebuild it beside.
+    else if (performance.now() - events.loadedAt > (opts.eventsReloadMs ?? EVENTS_RELOAD_MS)) reloadInBackground(merged, through);
+    await fillStore(events.store, through, dispatched);
+    return events.store;
+  }
+
+  /**
+   * A fresh store read in the background, swapped in when complete, so an admin who comes back to
+   * the lab after EVENTS_RELOAD_MS gets the warm answer, not a cold read.
+   */
+  function reloadInBackground(merged: number, through: number) {
+    if (reloading) return;
+    const fresh = new EventStore();
+    const loadedAt = performance.now();
+    reloading = fillStore(fresh, through, () => {})
+      .then(() => {
+        // A merge meanwhile made the new store as stale as the old one: the next load starts over.
+        if (events && events.merged === merged) events = { store: fresh, loadedAt, merged };
+      })
+      .catch((e: unknown) => console.error('[scoring-lab] background reload failed', e))
+      .finally(() => {
+        reloading = null;
+      });
+  }
+
+  /** Reads the events after the store's last rowid up to `through` into it. */
+  async function fillStore(store: EventStore, through: number, dispatched: () => void) {
     const from = store.lastRowid + 1;
     // A large read is shared with the worker thread: it takes the older part while this thread
     // reads the rest (and, in a scan, the leads), so the two cores work at once.
@@ -138,7 +167,6 @@ export function createScoringLabService(
     if (older) store.append(older, split);
     for (const chunk of mine) store.append(chunk, through);
     store.lastRowid = Math.max(store.lastRowid, through);
-    return store;
   }
 
   /** Loads the events before the admin asks: the lab page calls this as it opens. */
