@@ -38,6 +38,15 @@ export function parseEventFacts(text: string | null): EventFactColumns {
   const leadCode = new Map<string, number>();
   const typeCode = new Map<string, number>();
   const urlCode = new Map<string, number>();
+  // A string's position in its list, added at the end when new.
+  const intern = (v: string, codes: Map<string, number>, list: string[]) => {
+    let c = codes.get(v);
+    if (c === undefined) {
+      codes.set(v, (c = list.length));
+      list.push(v);
+    }
+    return c;
+  };
   let n = 0;
   let i = 0;
   while (text && i < end) {
@@ -55,37 +64,16 @@ export function parseEventFacts(text: string | null): EventFactColumns {
       adjust = grow(adjust, new Float64Array(size));
     }
     let j = text.indexOf('\u001f', i);
-    const leadId = text.slice(i, j);
-    let c = leadCode.get(leadId);
-    if (c === undefined) {
-      leadCode.set(leadId, (c = leadIds.length));
-      leadIds.push(leadId);
-    }
-    lead[n] = c;
+    lead[n] = intern(text.slice(i, j), leadCode, leadIds);
     i = j + 1;
     j = text.indexOf('\u001f', i);
-    const t = text.slice(i, j);
-    c = typeCode.get(t);
-    if (c === undefined) {
-      typeCode.set(t, (c = types.length));
-      types.push(t);
-    }
-    type[n] = c;
+    type[n] = intern(text.slice(i, j), typeCode, types);
     i = j + 1;
     j = text.indexOf('\u001f', i);
     at[n] = Number(text.slice(i, j));
     i = j + 1;
     j = text.indexOf('\u001f', i);
-    if (i === j) url[n] = -1;
-    else {
-      const u = text.slice(i, j);
-      c = urlCode.get(u);
-      if (c === undefined) {
-        urlCode.set(u, (c = urls.length));
-        urls.push(u);
-      }
-      url[n] = c;
-    }
+    url[n] = i === j ? -1 : intern(text.slice(i, j), urlCode, urls);
     i = j + 1;
     machine[n] = text.charCodeAt(i) === 49 ? 1 : 0;
     i = text.indexOf('\u001f', i) + 1;
