@@ -32,7 +32,7 @@ const PARALLEL_FROM = 200_000;
  * The worker's share of a shared read: this thread also reads the leads (about a third of its
  * time on 100,000 leads and 900,000 events), so the worker takes the larger part.
  */
-const WORKER_SHARE = 0.75;
+const WORKER_SHARE = 0.7;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
