@@ -90,9 +90,10 @@ export function createScoringLabService(
   }
 
   /**
-   * The events, from the in-memory store: refreshed with the rows appended since the last look, and
-   * read afresh when it is older than EVENTS_RELOAD_MS or a merge has moved events between leads.
-   * Callers share one refresh at a time (two would append the same rows twice).
+   * The events, from the in-memory store: refreshed with the rows appended since the last look,
+   * read afresh at once when a merge has moved events between leads, and rebuilt in the background
+   * when older than EVENTS_RELOAD_MS. Callers share one refresh at a time (two would append the
+   * same rows twice).
    */
   function refreshEvents(): EventsLoad {
     if (!loading) {
