@@ -36,18 +36,20 @@ parentPort.on('message', ({ id, from, through }) => {
 `;
 
 export function createLabEventReader(file: string): LabEventReader {
-  let worker: Worker | null = null;
+  type Pending = { resolve: (c: EventFactColumns) => void; reject: (e: Error) => void };
+  // Each thread with the reads sent to it: a thread that dies fails its own reads only.
+  let current: { w: Worker; waiting: Map<number, Pending> } | null = null;
   let seq = 0;
-  const waiting = new Map<number, { resolve: (c: EventFactColumns) => void; reject: (e: Error) => void }>();
 
-  const failAll = (e: Error) => {
-    for (const w of waiting.values()) w.reject(e);
-    waiting.clear();
-    worker = null;
-  };
-
-  function start(): Worker {
+  function start() {
     const w = new Worker(workerSource(file), { eval: true });
+    const waiting = new Map<number, Pending>();
+    const self = { w, waiting };
+    const fail = (e: Error) => {
+      for (const p of waiting.values()) p.reject(e);
+      waiting.clear();
+      if (current === self) current = null;
+    };
     w.on('message', (m: { id: number; columns?: EventFactColumns; error?: string }) => {
       const p = waiting.get(m.id);
       waiting.delete(m.id);
@@ -56,26 +58,26 @@ export function createLabEventReader(file: string): LabEventReader {
       if (m.columns) p?.resolve(m.columns);
       else p?.reject(new Error(`lab event reader: ${m.error}`));
     });
-    w.on('error', failAll);
-    w.on('exit', (code) => failAll(new Error(`lab event reader exited (${code})`)));
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`lab event reader exited (${code})`)));
     w.unref();
-    return w;
+    return self;
   }
 
   return {
     read(from, through) {
-      worker ??= start();
+      const t = (current ??= start());
       const id = ++seq;
-      worker.ref();
+      t.w.ref();
       return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        worker!.postMessage({ id, from, through });
+        t.waiting.set(id, { resolve, reject });
+        t.w.postMessage({ id, from, through });
       });
     },
     async close() {
-      const w = worker;
-      worker = null;
-      if (w) await w.terminate();
+      const t = current;
+      current = null;
+      if (t) await t.w.terminate();
     }
   };
 }
