@@ -8,6 +8,10 @@ import { m } from '$lib/paraglide/messages';
  * the page asks and the button POSTs. Under `npm start` that POST (like a mail client's RFC 8058
  * one-click) is answered by the fast path in tracking-node.ts; this action serves `vite dev`.
  */
+// Plain HTML, no client-side rendering: the confirmation posts as a normal form, and nothing hydrates over a
+// box the reader ticked before the script loaded (hydration set it back; a flaky e2e run showed it).
+export const csr = false;
+
 export const load: PageServerLoad = async ({ params }) => {
   const view = await getApp().services.tracking.preferences(params.token);
   if (!view) error(404, { message: m.tracking_not_found() });

@@ -5,6 +5,10 @@ import { getApp } from '$lib/server/runtime';
 import { m } from '$lib/paraglide/messages';
 
 /** The lead's own preference page, reached from the email footer with a signed token. */
+// Plain HTML, no client-side rendering: the preference form posts as a normal form, and nothing hydrates over a
+// box the reader ticked before the script loaded (hydration set it back; a flaky e2e run showed it).
+export const csr = false;
+
 export const load: PageServerLoad = async ({ params }) => {
   const view = await getApp().services.tracking.preferences(params.token);
   if (!view) error(404, { message: m.tracking_not_found() });
