@@ -20,23 +20,29 @@ export interface LabLead {
 }
 
 /**
+ * The facts the lab scores an event by, as SQL over an events row: the what-if's packed read and
+ * the rescore's page read share them, so the preview and the save score the same facts. The text
+ * tests (instr) are exact, since a key stands in the JSON text as "key", and spare the JSON
+ * parse on the many rows without it.
+ */
+const FACT_URL = `CASE WHEN instr(properties, '"url"') AND json_type(properties, '$.url') = 'text' THEN json_extract(properties, '$.url')
+  WHEN instr(properties, '"path"') AND json_type(properties, '$.path') = 'text' THEN json_extract(properties, '$.path')
+  WHEN instr(properties, '"page"') AND json_type(properties, '$.page') = 'text' THEN json_extract(properties, '$.page') END`;
+const FACT_MACHINE = `(instr(properties, '"machine"') > 0 AND json_type(properties, '$.machine') = 'true')`;
+const FACT_ADJUST = `CASE WHEN type = 'score_changed' AND json_extract(properties, '$.score') = 'engagement' AND coalesce(json_extract(properties, '$.by'), '') <> 'scoring'
+  THEN json_extract(properties, '$.to') - json_extract(properties, '$.from') END`;
+
+/**
  * Every lead event in a rowid range, in table order (a sequential read, no index), packed by
  * SQLite into one string: event fields joined by U+001F, events by U+001E (parsed by
  * scoring/event-facts.ts). One string per 100k events instead of 100k row arrays cut the read of a
  * million events from 2.3 s to about 1 s (most of the cost was better-sqlite3 building a JS array
- * and strings per row). The text tests (instr) spare the JSON parse on the many rows without a url
- * or a machine flag; only URLs are free text, so only they have the two separators stripped.
+ * and strings per row). Only URLs are free text, so only they have the two separators stripped.
  * Exported for the lab's parallel reader, which runs it on a second connection.
  */
 export const EVENT_FACTS_SQL = `SELECT group_concat(lead_id || char(31) || type || char(31) || occurred_at || char(31) ||
-    coalesce(replace(replace(
-      CASE WHEN instr(properties, '"url"') AND json_type(properties, '$.url') = 'text' THEN json_extract(properties, '$.url')
-           WHEN instr(properties, '"path"') AND json_type(properties, '$.path') = 'text' THEN json_extract(properties, '$.path')
-           WHEN instr(properties, '"page"') AND json_type(properties, '$.page') = 'text' THEN json_extract(properties, '$.page') END,
-      char(30), ''), char(31), ''), '') || char(31) ||
-    ((instr(properties, '"machine":true') OR instr(properties, '"machine": true')) AND json_type(properties, '$.machine') = 'true') || char(31) ||
-    coalesce(CASE WHEN type = 'score_changed' AND json_extract(properties, '$.score') = 'engagement' AND coalesce(json_extract(properties, '$.by'), '') <> 'scoring'
-      THEN json_extract(properties, '$.to') - json_extract(properties, '$.from') END, ''), char(30))
+    coalesce(replace(replace(${FACT_URL}, char(30), ''), char(31), ''), '') || char(31) ||
+    ${FACT_MACHINE} || char(31) || coalesce(${FACT_ADJUST}, ''), char(30))
   FROM events WHERE rowid BETWEEN ? AND ? AND lead_id IS NOT NULL`;
 
 export interface LabEventRow {
@@ -134,7 +140,7 @@ export function labStatements(sqlite: SQLite.Database) {
   const hasTable = (name: string) =>
     !!sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name);
   // The events a page of leads needs, oldest first per lead (the events_lead index gives the order).
-  // Properties are read in SQL (json_extract) so no row's JSON is parsed in JavaScript.
+  // Properties are read in SQL (the FACT_ expressions) so no row's JSON is parsed in JavaScript.
   const eventStatements = new Map<string, SQLite.Statement>();
   const eventsFor = (types: string[]) => {
     const key = types.join('\u0000');
@@ -143,13 +149,7 @@ export function labStatements(sqlite: SQLite.Database) {
       if (eventStatements.size > 50) eventStatements.clear();
       const inList = types.map(() => '?').join(',');
       stmt = sqlite.prepare(
-        `SELECT lead_id, type, occurred_at,
-           CASE WHEN json_type(properties, '$.url') = 'text' THEN json_extract(properties, '$.url')
-                WHEN json_type(properties, '$.path') = 'text' THEN json_extract(properties, '$.path')
-                WHEN json_type(properties, '$.page') = 'text' THEN json_extract(properties, '$.page') END AS url,
-           json_type(properties, '$.machine') = 'true' AS machine,
-           CASE WHEN type = 'score_changed' AND json_extract(properties, '$.score') = 'engagement' AND coalesce(json_extract(properties, '$.by'), '') <> 'scoring'
-             THEN json_extract(properties, '$.to') - json_extract(properties, '$.from') END AS adjust
+        `SELECT lead_id, type, occurred_at, ${FACT_URL} AS url, ${FACT_MACHINE} AS machine, ${FACT_ADJUST} AS adjust
          FROM events
          WHERE lead_id >= ? AND lead_id <= ? AND type IN (${inList || "''"}, 'score_changed')
          ORDER BY lead_id, occurred_at`
