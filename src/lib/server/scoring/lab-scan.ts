@@ -9,6 +9,7 @@ import {
   meetsThresholds,
   stageMove,
   type CompiledRules,
+  type Thresholds,
   type ReplayEvent
 } from './replay';
 
@@ -113,7 +114,7 @@ export function rescoreLead(
   rules: CompiledRules,
   settings: ScoringSettings,
   /** The live thresholds the lead is measured against before the change, and whether a person holds it at MQL. */
-  before: { thresholds: Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>; held: boolean },
+  before: { thresholds: Thresholds; held: boolean },
   now: number,
   newId: () => string
 ): RescoreOutcome {

@@ -221,7 +221,8 @@ export const MQL_FROM = new Set(['subscriber', 'lead']);
 /** Where a lead that no longer meets the thresholds goes back to. */
 export const BELOW_MQL_STAGE = 'lead';
 
-type Thresholds = Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>;
+/** The two MQL thresholds, the part of the settings a stage decision reads. */
+export type Thresholds = Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>;
 export const meetsThresholds = (fit: number, engagement: number, t: Thresholds) =>
   fit >= t.fitThreshold && engagement >= t.engagementThreshold;
 
@@ -269,7 +270,7 @@ export function firstMqlAt(
   fit: number,
   createdAt: number,
   until: number,
-  s: Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>
+  s: Thresholds
 ): number | null {
   if (fit < s.fitThreshold) return null;
   if (s.engagementThreshold <= 0) return createdAt <= until ? createdAt : null;

@@ -1,5 +1,4 @@
-import type { ScoringSettings } from '../../shared/scoring';
-import { firstMqlAt, meetsThresholds, stageMove } from './replay';
+import { firstMqlAt, meetsThresholds, stageMove, type Thresholds } from './replay';
 
 /**
  * Scores of every lead under the current and the draft rules, gathered by one scan. Thresholds do
@@ -60,7 +59,6 @@ export function histogram(now: Int32Array, draft: Int32Array, count: number): Hi
   return bins;
 }
 
-type Thresholds = Pick<ScoringSettings, 'fitThreshold' | 'engagementThreshold'>;
 
 export interface BacktestSide {
   marked: number;
