@@ -114,6 +114,9 @@ export async function seedDemoHistory(app: App): Promise<void> {
     const slow = owner === slowRep;
     const wait = slow ? between(1.5, 30) * HOUR : between(4, 95) * 60_000;
     const acted = at + wait <= now;
+    // Breached (and escalated at the deadline) only once the deadline has passed unanswered: a
+    // hand-off still open before its deadline is not late yet.
+    const late = Math.min(wait, now - at) > 4 * HOUR;
     const status = accepted ? 'accepted' : !acted ? 'open' : rand() < 0.6 ? 'rejected' : 'recycled';
     await db
       .insertInto('handoffs')
@@ -128,8 +131,8 @@ export async function seedDemoHistory(app: App): Promise<void> {
         due_at: at + 4 * HOUR,
         first_action_at: acted ? at + wait : null,
         reminded_at: null,
-        escalated_at: wait > 4 * HOUR ? at + 4 * HOUR : null,
-        breached: wait > 4 * HOUR ? 1 : 0,
+        escalated_at: late ? at + 4 * HOUR : null,
+        breached: late ? 1 : 0,
         reason: status === 'rejected' || status === 'recycled' ? REASONS[Math.floor(rand() * REASONS.length)] : null,
         note: null,
         follow_up_at: null,
@@ -225,6 +228,8 @@ export async function seedDemoHistory(app: App): Promise<void> {
   // promotes is history too and starts no hand-off.
   const rules = await app.services.scoring.rules();
   await (await app.services.lab.save({ id: null, label: 'demo seed' }, rules, 'demo seed: scores from the seeded history')).done;
+  // The open hand-offs were written before that scoring: their cards' "why" comes from it.
+  await app.services.handoff.resummarizeOpen();
   const last = await sql<{ seq: number }>`SELECT max(rowid) AS seq FROM events`.execute(db);
   await settingsRepo.set(db, ENGINE_EVENT_CURSOR, Number(last.rows[0]?.seq ?? 0), now);
 }

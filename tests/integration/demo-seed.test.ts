@@ -39,4 +39,15 @@ describe('demo seed', () => {
       .execute();
     expect(h).toEqual([{ status: 'open', email: 'sales@nurture.demo' }]);
   });
+
+  it('seeds open hand-offs that say why their lead qualified and are late only past their deadline', async () => {
+    const now = app.clock.now();
+    const open = await app.deps.db.selectFrom('handoffs').select(['summary', 'due_at', 'breached', 'escalated_at']).where('status', '=', 'open').execute();
+    expect(open.length).toBeGreaterThan(0);
+    for (const h of open) {
+      expect((JSON.parse(h.summary) as { why: unknown[] }).why.length).toBeGreaterThan(0);
+      expect(h.breached === 1).toBe(h.due_at <= now);
+      if (h.escalated_at !== null) expect(h.escalated_at).toBeLessThanOrEqual(now);
+    }
+  });
 });

@@ -493,6 +493,20 @@ export function createHandoffService(deps: Deps, opts: { mailer: StaffMailer; pu
     flushAfterCommit,
 
     /**
+     * Recomputes the stored summary (scores, why it qualified) of the open hand-offs from their
+     * leads as they are now: for hand-offs written without one (the demo seed's history, scored
+     * after it was written).
+     */
+    async resummarizeOpen() {
+      const open = await db.selectFrom('handoffs').select(['id', 'lead_id']).where('status', '=', 'open').execute();
+      for (const h of open) {
+        const lead = await leadsRepo.findById(db, h.lead_id);
+        if (lead) await db.updateTable('handoffs').set({ summary: JSON.stringify(await summaryOf(db, lead)) }).where('id', '=', h.id).execute();
+      }
+      return open.length;
+    },
+
+    /**
      * The worker's round, after the engine's batches have committed: live notices of new
      * assignments, SLA steps, assignment emails, due tasks, then the emails of committed steps.
      * Answers how many steps, assignment emails and task notices it did.
